@@ -1,0 +1,230 @@
+import { isChainEntry, isMessageEntry, type EntryFacts } from '../read/facts.js';
+import type { SessionScan } from '../read/session-reader.js';
+
+/** One tool call as the transcript records it. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The assistant entry holding the tool_use. */
+  entry: EntryFacts;
+  /** Entries whose tool_result answers it. */
+  results: EntryFacts[];
+}
+
+/** The conversation graph of one session file. */
+export interface SessionIndex {
+  scan: SessionScan;
+  entries: EntryFacts[];
+  byUuid: Map<string, EntryFacts>;
+  /** uuids used by more than one entry: the later entries. */
+  duplicateUuids: EntryFacts[];
+  children: Map<string, EntryFacts[]>;
+  /** Assistant entries of one API message, in file order, keyed by message.id. */
+  messageGroups: Map<string, EntryFacts[]>;
+  toolCalls: Map<string, ToolCall>;
+  /** tool_use ids used by more than one assistant entry of different messages. */
+  duplicateToolUses: Map<string, EntryFacts[]>;
+  /**
+   * Entries whose parentUuid names no entry in the file, mapped to the entry the repair links them
+   * to (the previous chain entry in file order), or null where there is none (the chain starts there).
+   */
+  bridges: Map<EntryFacts, EntryFacts | null>;
+  /** tool_result entries whose tool_use_id matches no tool_use in the file. */
+  orphanResults: { entry: EntryFacts; toolUseId: string }[];
+  /** The entry Claude Code would resume from, and how it was chosen. */
+  leaf: EntryFacts | null;
+  leafReason: 'last-prompt' | 'newest' | 'none';
+  /** Entries Claude Code would load on resume, root first (chain walk plus absorbed parallel results). */
+  branch: EntryFacts[];
+  branchSet: Set<EntryFacts>;
+  /** The main-session (non-sidechain) version of the newest entry that carries one. */
+  version: string | null;
+  sessionId: string | null;
+  cwd: string | null;
+}
+
+const time = (e: EntryFacts): number => (e.timestamp ? Date.parse(e.timestamp) : Number.NaN);
+
+export function buildIndex(scan: SessionScan): SessionIndex {
+  const { entries } = scan;
+  const byUuid = new Map<string, EntryFacts>();
+  const duplicateUuids: EntryFacts[] = [];
+  const children = new Map<string, EntryFacts[]>();
+  const messageGroups = new Map<string, EntryFacts[]>();
+  const toolCalls = new Map<string, ToolCall>();
+  const duplicateToolUses = new Map<string, EntryFacts[]>();
+  let version: string | null = null;
+  let sessionId: string | null = null;
+  let cwd: string | null = null;
+
+  for (const e of entries) {
+    if (e.uuid !== undefined && isChainEntry(e)) {
+      if (byUuid.has(e.uuid)) duplicateUuids.push(e);
+      else byUuid.set(e.uuid, e);
+    }
+    if (!e.isSidechain) {
+      if (e.version) version = e.version;
+      if (e.sessionId) sessionId ??= e.sessionId;
+      if (e.cwd) cwd = e.cwd;
+    }
+    if (e.type === 'assistant' && e.messageId !== undefined) {
+      const group = messageGroups.get(e.messageId);
+      if (group) group.push(e);
+      else messageGroups.set(e.messageId, [e]);
+    }
+    if (e.type === 'assistant') {
+      for (const b of e.blocks) {
+        if (b.type !== 'tool_use' || b.id === undefined) continue;
+        const known = toolCalls.get(b.id);
+        if (!known) toolCalls.set(b.id, { id: b.id, name: b.name ?? 'unknown', entry: e, results: [] });
+        else if (!sameEntryReplayed(known.entry, e)) {
+          const list = duplicateToolUses.get(b.id) ?? [known.entry];
+          list.push(e);
+          duplicateToolUses.set(b.id, list);
+        }
+      }
+    }
+  }
+
+  const orphanResults: SessionIndex['orphanResults'] = [];
+  const bridges = new Map<EntryFacts, EntryFacts | null>();
+  let previousChainEntry: EntryFacts | null = null;
+  for (const e of entries) {
+    if (e.uuid !== undefined && byUuid.get(e.uuid) === e && isChainEntry(e)) {
+      if (typeof e.parentUuid === 'string' && !byUuid.has(e.parentUuid)) {
+        const target = e.isSidechain ? null : previousChainEntry;
+        bridges.set(e, target);
+        if (target?.uuid !== undefined) addChild(children, target.uuid, e);
+      } else if (typeof e.parentUuid === 'string') {
+        addChild(children, e.parentUuid, e);
+      }
+      if (!e.isSidechain) previousChainEntry = e;
+    }
+    if (e.type !== 'user') continue;
+    for (const b of e.blocks) {
+      if (b.type !== 'tool_result' || b.toolUseId === undefined) continue;
+      const call = toolCalls.get(b.toolUseId);
+      if (call) call.results.push(e);
+      else orphanResults.push({ entry: e, toolUseId: b.toolUseId });
+    }
+  }
+
+  const parentOf = (e: EntryFacts): EntryFacts | undefined =>
+    bridges.has(e) ? (bridges.get(e) ?? undefined) : e.parentUuid ? byUuid.get(e.parentUuid) : undefined;
+  const { leaf, reason } = chooseLeaf(entries, byUuid, children, parentOf);
+  const branch = leaf ? loadedBranch(leaf, parentOf, messageGroups, toolCalls) : [];
+  return {
+    scan,
+    entries,
+    byUuid,
+    duplicateUuids,
+    children,
+    messageGroups,
+    toolCalls,
+    duplicateToolUses,
+    bridges,
+    orphanResults,
+    leaf,
+    leafReason: reason,
+    branch,
+    branchSet: new Set(branch),
+    version,
+    sessionId,
+    cwd,
+  };
+}
+
+function addChild(children: Map<string, EntryFacts[]>, parent: string, child: EntryFacts): void {
+  const list = children.get(parent);
+  if (list) list.push(child);
+  else children.set(parent, [child]);
+}
+
+/** A replayed copy (same uuid, e.g. after a fork or resume) is the same entry, not a duplicate call. */
+function sameEntryReplayed(a: EntryFacts, b: EntryFacts): boolean {
+  return a.uuid !== undefined && a.uuid === b.uuid;
+}
+
+/**
+ * Claude Code resumes from the newest conversational leaf by timestamp; a `last-prompt` line
+ * (2.1.145+) pins the branch to an entry that exists (format-and-failures.md §5.2). A pin written
+ * before later turns still selects its branch, so the leaf is the newest one at or below the pin.
+ */
+function chooseLeaf(
+  entries: EntryFacts[],
+  byUuid: Map<string, EntryFacts>,
+  children: Map<string, EntryFacts[]>,
+  parentOf: (e: EntryFacts) => EntryFacts | undefined,
+): { leaf: EntryFacts | null; reason: SessionIndex['leafReason'] } {
+  let pinnedUuid: string | undefined;
+  for (const e of entries) if (e.type === 'last-prompt' && e.leafUuid) pinnedUuid = e.leafUuid;
+  const pinned = pinnedUuid !== undefined ? byUuid.get(pinnedUuid) : undefined;
+  const leaves = entries.filter(
+    (e) =>
+      isMessageEntry(e) &&
+      !e.isSidechain &&
+      e.uuid !== undefined &&
+      byUuid.get(e.uuid) === e &&
+      !(children.get(e.uuid) ?? []).some((k) => isMessageEntry(k) && !k.isSidechain),
+  );
+  const underPin = pinned && !pinned.isSidechain ? leaves.filter((l) => descendsFrom(l, pinned, parentOf)) : [];
+  const candidates = underPin.length > 0 ? underPin : leaves;
+  let best: EntryFacts | null = null;
+  for (const e of candidates) {
+    // Later in the file wins ties and entries without a readable timestamp.
+    if (best === null || !(time(e) < time(best))) best = e;
+  }
+  return { leaf: best, reason: best === null ? 'none' : underPin.length > 0 ? 'last-prompt' : 'newest' };
+}
+
+function descendsFrom(e: EntryFacts, ancestor: EntryFacts, parentOf: (e: EntryFacts) => EntryFacts | undefined): boolean {
+  const seen = new Set<EntryFacts>();
+  for (let at: EntryFacts | undefined = e; at && !seen.has(at); at = parentOf(at)) {
+    if (at === ancestor) return true;
+    seen.add(at);
+  }
+  return false;
+}
+
+/**
+ * The entries a client loads when it resumes from `leaf`: the parent chain back to a root
+ * (a compact_boundary is a root), plus the lines that belong with them though they hang off
+ * side branches: the other block lines of each API message and every result of its tool calls.
+ */
+function loadedBranch(
+  leaf: EntryFacts,
+  parentOf: (e: EntryFacts) => EntryFacts | undefined,
+  messageGroups: Map<string, EntryFacts[]>,
+  toolCalls: Map<string, ToolCall>,
+): EntryFacts[] {
+  const included = new Set<EntryFacts>();
+  for (let e: EntryFacts | undefined = leaf; e && !included.has(e); e = parentOf(e)) {
+    included.add(e);
+  }
+  const pending = [...included];
+  while (pending.length > 0) {
+    const e = pending.pop()!;
+    if (e.type !== 'assistant') continue;
+    for (const sibling of e.messageId !== undefined ? (messageGroups.get(e.messageId) ?? []) : []) {
+      if (!included.has(sibling) && !sibling.isSidechain) {
+        included.add(sibling);
+        pending.push(sibling);
+      }
+    }
+    for (const b of e.blocks) {
+      if (b.type !== 'tool_use' || b.id === undefined) continue;
+      for (const r of toolCalls.get(b.id)?.results ?? []) {
+        if (!included.has(r) && !r.isSidechain) {
+          included.add(r);
+          pending.push(r);
+        }
+      }
+    }
+  }
+  return [...included].sort((a, b) => a.index - b.index);
+}
+
+/** The assistant message (all block lines) an entry belongs to. */
+export function messageOf(index: SessionIndex, e: EntryFacts): EntryFacts[] {
+  return e.messageId !== undefined ? (index.messageGroups.get(e.messageId) ?? [e]) : [e];
+}

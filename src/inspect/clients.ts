@@ -1,0 +1,97 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A `<claude-dir>/sessions/<pid>.json` record: which Claude Code process owns which session. */
+export interface ClientRecord {
+  file: string;
+  pid: number;
+  sessionId: string | null;
+  cwd: string | null;
+  status: string | null;
+  version: string | null;
+  startedAt: string | number | null;
+  procStart: string | number | null;
+  /** Whether that very process is still running (a reused pid does not count). */
+  alive: boolean;
+}
+
+/** Reads every process record under the Claude dir; unreadable records are skipped (they name no session). */
+export function readClientRecords(claudeDir: string): ClientRecord[] {
+  const dir = join(claudeDir, 'sessions');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^\d+\.json$/.test(n));
+  } catch {
+    return [];
+  }
+  const records: ClientRecord[] = [];
+  for (const name of names) {
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const pid = typeof raw.pid === 'number' ? raw.pid : Number.parseInt(name, 10);
+    const pick = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : null);
+    const timeish = (k: string) => (typeof raw[k] === 'string' || typeof raw[k] === 'number' ? (raw[k] as string | number) : null);
+    const procStart = timeish('procStart');
+    records.push({
+      file: join(dir, name),
+      pid,
+      sessionId: pick('sessionId'),
+      cwd: pick('cwd'),
+      status: pick('status'),
+      version: pick('version'),
+      startedAt: timeish('startedAt'),
+      procStart,
+      alive: isSameProcessAlive(pid, procStart),
+    });
+  }
+  return records;
+}
+
+/**
+ * A pid counts as alive only if a process has it and, where the record names its start time,
+ * that process started then: pids are reused, and a new process under an old pid owns nothing.
+ */
+export function isSameProcessAlive(pid: number, procStart: string | number | null): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (procStart === null) return true;
+  const actual = processStartTime(pid);
+  if (actual === null) return true; // the platform does not tell; trust the pid
+  return startTimesMatch(procStart, actual);
+}
+
+interface StartTime {
+  ticks: string;
+  epochMs: number;
+}
+
+/** Linux: field 22 of /proc/<pid>/stat, in clock ticks since boot, and the same as epoch milliseconds. */
+function processStartTime(pid: number): StartTime | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = fields[19];
+    if (ticks === undefined) return null;
+    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
+    const epochMs = btime === undefined ? Number.NaN : Number(btime) * 1000 + (Number(ticks) * 1000) / 100;
+    return { ticks, epochMs };
+  } catch {
+    return null;
+  }
+}
+
+function startTimesMatch(recorded: string | number, actual: StartTime): boolean {
+  if (String(recorded) === actual.ticks) return true;
+  const ms = typeof recorded === 'number' ? recorded : /^\d+$/.test(recorded) ? Number(recorded) : Date.parse(recorded);
+  if (Number.isNaN(ms) || Number.isNaN(actual.epochMs)) return false;
+  const asMs = ms < 1e11 ? ms * 1000 : ms; // seconds or milliseconds since the epoch
+  return Math.abs(asMs - actual.epochMs) < 2000;
+}

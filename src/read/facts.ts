@@ -1,0 +1,180 @@
+/** What the rules need to know of one content block; the content itself stays on disk. */
+export interface BlockFacts {
+  type: string;
+  /** tool_use / server_tool_use id. */
+  id?: string;
+  /** tool_use name. */
+  name?: string;
+  /** tool_result's tool_use_id. */
+  toolUseId?: string;
+  isError?: boolean;
+  /** Text block (or string content) that is empty or whitespace only. */
+  blank?: boolean;
+  /** Thinking block without a signature. */
+  unsigned?: boolean;
+  /** Claude Code's own result for a call interrupted by a crash ("[Tool call interrupted…"). */
+  clientInterrupted?: boolean;
+  /** A result ccrescue wrote for a lost call. */
+  connectionLost?: boolean;
+}
+
+/** Compact facts about one JSON entry of a session file. */
+export interface EntryFacts {
+  /** Position in the file's entry list. */
+  index: number;
+  /** 1-based physical line. */
+  line: number;
+  /** Index of the record within its line: more than 0 only for records glued onto one line. */
+  part: number;
+  type: string;
+  subtype?: string;
+  uuid?: string;
+  parentUuid?: string | null;
+  logicalParentUuid?: string;
+  sessionId?: string;
+  timestamp?: string;
+  version?: string;
+  cwd?: string;
+  isSidechain: boolean;
+  isMeta: boolean;
+  isCompactSummary: boolean;
+  isApiErrorMessage: boolean;
+  /** assistant: message.id, shared by every block line of one API response. */
+  messageId?: string;
+  model?: string;
+  stopReason?: string | null;
+  /** user/assistant content blocks (a string content counts as one text block). */
+  blocks: BlockFacts[];
+  /** user: `[Request interrupted by user…]` marker. */
+  interruptMarker?: boolean;
+  /** user: start of a typed prompt, for the continuation prompt. */
+  promptPreview?: string;
+  /** last-prompt / summary: the leaf they name. */
+  leafUuid?: string;
+  /** file-history-snapshot / file-history-delta: the message they belong to. */
+  messageRef?: string;
+  /** First schema problem, if the entry does not have the shape of its type. */
+  shapeProblem?: string;
+}
+
+export const INTERRUPTED_BY_CLIENT_PREFIX = '[Tool call interrupted';
+export const CONNECTION_LOST_PREFIX = 'connection_lost';
+const INTERRUPT_MARKER_PREFIX = '[Request interrupted by user';
+const PREVIEW_CHARS = 600;
+
+type Json = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const isBlank = (text: string): boolean => !/\S/.test(text);
+
+/** Interns the short strings repeated on almost every line, so a large session costs one copy of each. */
+export class StringPool {
+  private readonly pool = new Map<string, string>();
+  get(value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    const known = this.pool.get(value);
+    if (known !== undefined) return known;
+    if (this.pool.size < 100_000) this.pool.set(value, value);
+    return value;
+  }
+}
+
+function resultText(block: Json): string {
+  const content = block.content;
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    const first = content[0] as Json | undefined;
+    return str(first?.text) ?? '';
+  }
+  return '';
+}
+
+function blockFacts(block: Json): BlockFacts {
+  const type = str(block.type) ?? 'unknown';
+  switch (type) {
+    case 'text':
+      return typeof block.text === 'string' && !isBlank(block.text) ? { type } : { type, blank: true };
+    case 'thinking':
+      return typeof block.signature === 'string' && block.signature !== '' ? { type } : { type, unsigned: true };
+    case 'tool_use':
+    case 'server_tool_use':
+      return { type, id: str(block.id), name: str(block.name) };
+    case 'tool_result': {
+      const text = resultText(block);
+      const facts: BlockFacts = { type, toolUseId: str(block.tool_use_id), isError: block.is_error === true };
+      if (text.startsWith(INTERRUPTED_BY_CLIENT_PREFIX)) facts.clientInterrupted = true;
+      if (text.startsWith(CONNECTION_LOST_PREFIX)) facts.connectionLost = true;
+      return facts;
+    }
+    default:
+      return { type };
+  }
+}
+
+/** Extracts the facts of one parsed entry; never throws, whatever the entry holds. */
+export function entryFacts(entry: Json, index: number, line: number, part: number, pool: StringPool): EntryFacts {
+  const type = str(entry.type) ?? '';
+  const facts: EntryFacts = {
+    index,
+    line,
+    part,
+    type,
+    uuid: str(entry.uuid),
+    parentUuid: entry.parentUuid === null ? null : str(entry.parentUuid),
+    sessionId: pool.get(str(entry.sessionId)),
+    timestamp: str(entry.timestamp),
+    version: pool.get(str(entry.version)),
+    cwd: pool.get(str(entry.cwd)),
+    isSidechain: entry.isSidechain === true,
+    isMeta: entry.isMeta === true,
+    isCompactSummary: entry.isCompactSummary === true,
+    isApiErrorMessage: entry.isApiErrorMessage === true,
+    blocks: [],
+  };
+  if (type === 'system') {
+    facts.subtype = str(entry.subtype);
+    facts.logicalParentUuid = str(entry.logicalParentUuid);
+  } else if (type === 'last-prompt' || type === 'summary') {
+    facts.leafUuid = str(entry.leafUuid);
+  } else if (type === 'file-history-snapshot' || type === 'file-history-delta') {
+    facts.messageRef = str(entry.messageId);
+  }
+  const message = entry.message;
+  if ((type === 'user' || type === 'assistant') && typeof message === 'object' && message !== null) {
+    const m = message as Json;
+    const content = m.content;
+    if (typeof content === 'string') {
+      facts.blocks.push(isBlank(content) ? { type: 'text', blank: true } : { type: 'text' });
+      if (type === 'user') noteUserText(facts, content);
+    } else if (Array.isArray(content)) {
+      for (const block of content) {
+        if (typeof block !== 'object' || block === null) {
+          facts.blocks.push({ type: 'invalid' });
+          continue;
+        }
+        facts.blocks.push(blockFacts(block as Json));
+        if (type === 'user' && (block as Json).type === 'text') noteUserText(facts, str((block as Json).text) ?? '');
+      }
+    }
+    if (type === 'assistant') {
+      facts.messageId = pool.get(str(m.id));
+      facts.model = pool.get(str(m.model));
+      facts.stopReason = m.stop_reason === null ? null : str(m.stop_reason);
+    }
+  }
+  return facts;
+}
+
+function noteUserText(facts: EntryFacts, text: string): void {
+  if (text.startsWith(INTERRUPT_MARKER_PREFIX)) facts.interruptMarker = true;
+  else if (!facts.isMeta && facts.promptPreview === undefined && !isBlank(text)) facts.promptPreview = text.slice(0, PREVIEW_CHARS);
+}
+
+/** True for entries that take part in the parentUuid chain. */
+export function isChainEntry(e: EntryFacts): boolean {
+  return e.uuid !== undefined && (e.type === 'user' || e.type === 'assistant' || e.type === 'system' || e.type === 'attachment' || e.type === 'progress');
+}
+
+/** True for entries Claude Code turns into API messages. */
+export function isMessageEntry(e: EntryFacts): boolean {
+  return e.type === 'user' || e.type === 'assistant';
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+// Lenient schemas of the entries Claude Code writes: every object is loose, so unknown fields pass
+// through, and a failed check becomes a finding, never an exception (the format is internal and drifts).
+
+const nullableString = z.string().nullable();
+
+export const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
+export const ThinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().optional() });
+export const ToolUseBlock = z.looseObject({
+  type: z.literal('tool_use'),
+  id: z.string(),
+  name: z.string(),
+  input: z.record(z.string(), z.unknown()),
+});
+export const ToolResultBlock = z.looseObject({
+  type: z.literal('tool_result'),
+  tool_use_id: z.string(),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+  is_error: z.boolean().optional(),
+});
+
+const KNOWN_BLOCKS = { text: TextBlock, thinking: ThinkingBlock, tool_use: ToolUseBlock, tool_result: ToolResultBlock } as const;
+const AnyBlock = z.looseObject({ type: z.string() });
+
+const Envelope = {
+  uuid: z.string(),
+  parentUuid: nullableString.optional(),
+  sessionId: z.string().optional(),
+  timestamp: z.string().optional(),
+  version: z.string().optional(),
+  isSidechain: z.boolean().optional(),
+  cwd: z.string().optional(),
+};
+
+export const UserEntry = z.looseObject({
+  type: z.literal('user'),
+  ...Envelope,
+  message: z.looseObject({
+    role: z.literal('user'),
+    content: z.union([z.string(), z.array(AnyBlock)]),
+  }),
+});
+
+export const AssistantEntry = z.looseObject({
+  type: z.literal('assistant'),
+  ...Envelope,
+  message: z.looseObject({
+    id: z.string().optional(),
+    role: z.literal('assistant'),
+    model: z.string().optional(),
+    content: z.array(AnyBlock),
+    stop_reason: nullableString.optional(),
+  }),
+});
+
+export const SystemEntry = z.looseObject({ type: z.literal('system'), ...Envelope, subtype: z.string().optional() });
+export const AttachmentEntry = z.looseObject({ type: z.literal('attachment'), ...Envelope, attachment: z.looseObject({ type: z.string() }) });
+export const ProgressEntry = z.looseObject({ type: z.literal('progress'), ...Envelope });
+export const SummaryEntry = z.looseObject({ type: z.literal('summary'), summary: z.string().optional(), leafUuid: z.string().optional() });
+export const LastPromptEntry = z.looseObject({ type: z.literal('last-prompt'), leafUuid: z.string().optional(), lastPrompt: z.string().optional() });
+export const FileHistorySnapshotEntry = z.looseObject({
+  type: z.literal('file-history-snapshot'),
+  messageId: z.string(),
+  snapshot: z.looseObject({ trackedFileBackups: z.record(z.string(), z.unknown()).optional() }),
+  isSnapshotUpdate: z.boolean().optional(),
+});
+
+const ENTRY_SCHEMAS: Record<string, z.ZodType> = {
+  user: UserEntry,
+  assistant: AssistantEntry,
+  system: SystemEntry,
+  attachment: AttachmentEntry,
+  progress: ProgressEntry,
+  summary: SummaryEntry,
+  'last-prompt': LastPromptEntry,
+  'file-history-snapshot': FileHistorySnapshotEntry,
+};
+
+/** Checks a parsed line against the schema of its type; returns a one-line description of the first problem. */
+export function shapeProblem(entry: Record<string, unknown>): string | null {
+  const type = entry.type;
+  if (typeof type !== 'string') return 'entry has no string "type"';
+  const schema = ENTRY_SCHEMAS[type];
+  if (!schema) return null; // unknown types pass through untouched
+  const result = schema.safeParse(entry);
+  if (!result.success) return describeIssue(result.error.issues[0]);
+  if (type === 'user' || type === 'assistant') {
+    const content = (entry.message as { content: unknown }).content;
+    if (Array.isArray(content)) {
+      for (let i = 0; i < content.length; i++) {
+        const block = content[i] as { type: string };
+        const blockSchema = KNOWN_BLOCKS[block.type as keyof typeof KNOWN_BLOCKS];
+        const checked = blockSchema?.safeParse(block);
+        if (checked && !checked.success) return describeIssue(checked.error.issues[0], `message.content.${i}`);
+      }
+    }
+  }
+  return null;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined, prefix?: string): string {
+  if (!issue) return 'invalid entry';
+  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}

@@ -1,0 +1,126 @@
+import { isUtf8 } from 'node:buffer';
+import { statSync } from 'node:fs';
+import { readLines } from './line-reader.js';
+import { salvageLine } from './salvage.js';
+import { shapeProblem } from './schema.js';
+import { entryFacts, StringPool, type EntryFacts } from './facts.js';
+
+/** What was wrong with a physical line at the byte level. */
+export type LineDamageKind =
+  | 'torn' // does not parse and nothing could be salvaged
+  | 'truncated-tail' // the last line, unfinished (no newline) and unparseable
+  | 'concatenated' // several records (and perhaps a torn stub) on one line
+  | 'nul' // NUL bytes in the line
+  | 'nul-only' // nothing but NUL bytes / whitespace
+  | 'invalid-utf8'
+  | 'not-an-object' // valid JSON, but not an entry
+  | 'lone-surrogate'; // an escaped UTF-16 surrogate with no partner: the API rejects the request body
+
+export interface LineDamage {
+  line: number;
+  kinds: LineDamageKind[];
+  /** Records recovered from the line, as exact text (one per record). */
+  salvaged: string[];
+  /** Text that could not be placed in any record (kept in the snapshot). */
+  unplaced: string | null;
+  /** Raw byte length of the line. */
+  length: number;
+}
+
+export interface SessionScan {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  lineCount: number;
+  endsWithNewline: boolean;
+  entries: EntryFacts[];
+  /** Byte offset and length of each physical line (index = line - 1), to re-read an entry on demand. */
+  lineOffsets: number[];
+  lineLengths: number[];
+  damage: Map<number, LineDamage>;
+  blankLines: number[];
+  /** Whether the file changed size while it was read (a live writer). */
+  grewWhileRead: boolean;
+}
+
+const LONE_SURROGATE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
+
+/** Reads a session file once, streaming, into compact facts. Never throws on content. */
+export async function scanSession(path: string): Promise<SessionScan> {
+  const before = statSync(path);
+  const pool = new StringPool();
+  const entries: EntryFacts[] = [];
+  const lineOffsets: number[] = [];
+  const lineLengths: number[] = [];
+  const damage = new Map<number, LineDamage>();
+  const blankLines: number[] = [];
+  let lineCount = 0;
+  let endsWithNewline = true;
+  let bytesRead = 0;
+
+  const addEntry = (value: Record<string, unknown>, line: number, part: number) => {
+    const facts = entryFacts(value, entries.length, line, part, pool);
+    const problem = shapeProblem(value);
+    if (problem) facts.shapeProblem = problem;
+    entries.push(facts);
+  };
+
+  for await (const raw of readLines(path)) {
+    lineCount = raw.lineNo;
+    endsWithNewline = raw.endsWithNewline;
+    bytesRead = raw.offset + raw.bytes.length + (raw.endsWithNewline ? 1 : 0);
+    lineOffsets.push(raw.offset);
+    lineLengths.push(raw.bytes.length);
+    const kinds: LineDamageKind[] = [];
+    const hasNul = raw.bytes.includes(0);
+    if (hasNul) kinds.push('nul');
+    if (!isUtf8(raw.bytes)) kinds.push('invalid-utf8');
+    let text = raw.bytes.toString('utf8');
+    if (hasNul) text = text.replace(/\0+/g, '');
+    if (text.trim() === '') {
+      if (hasNul) damage.set(raw.lineNo, { line: raw.lineNo, kinds: ['nul-only'], salvaged: [], unplaced: null, length: raw.bytes.length });
+      else blankLines.push(raw.lineNo);
+      continue;
+    }
+    if ((text.includes('\\ud') || text.includes('\\uD')) && LONE_SURROGATE.test(text)) kinds.push('lone-surrogate');
+    let parsed: unknown;
+    let parses = true;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parses = false;
+    }
+    if (parses) {
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        addEntry(parsed as Record<string, unknown>, raw.lineNo, 0);
+        if (kinds.length > 0) damage.set(raw.lineNo, { line: raw.lineNo, kinds, salvaged: [text], unplaced: null, length: raw.bytes.length });
+      } else {
+        kinds.push('not-an-object');
+        damage.set(raw.lineNo, { line: raw.lineNo, kinds, salvaged: [], unplaced: text, length: raw.bytes.length });
+      }
+      continue;
+    }
+    const salvage = salvageLine(text);
+    salvage.objects.forEach((obj, part) => addEntry(obj, raw.lineNo, part));
+    const unplaced = [salvage.stub, salvage.tail].filter((s): s is string => s !== null && s.trim() !== '').join('\n') || null;
+    if (salvage.objects.length > 1 || (salvage.objects.length === 1 && unplaced !== null)) kinds.push('concatenated');
+    else if (salvage.objects.length === 0) kinds.push(raw.endsWithNewline ? 'torn' : 'truncated-tail');
+    else kinds.push('torn'); // one record with trailing junk
+    damage.set(raw.lineNo, { line: raw.lineNo, kinds, salvaged: salvage.texts, unplaced, length: raw.bytes.length });
+  }
+
+  const after = statSync(path);
+  return {
+    path,
+    size: bytesRead,
+    mtimeMs: after.mtimeMs,
+    lineCount,
+    endsWithNewline,
+    entries,
+    lineOffsets,
+    lineLengths,
+    damage,
+    blankLines,
+    grewWhileRead: after.size !== before.size || after.size !== bytesRead,
+  };
+}

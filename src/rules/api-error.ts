@@ -1,0 +1,34 @@
+import { textOf } from '../index/load.js';
+import { report, type Finding, type Rule, type RuleMeta } from './types.js';
+
+const meta: RuleMeta = {
+  code: 'api-error',
+  severity: 'notice',
+  description: 'The client recorded an API error (connection lost, overloaded, timeout…); a warning when the session ends on it.',
+  fix: null,
+  catalogue: 'C15',
+};
+
+const rule: Rule = {
+  meta,
+  detect: ({ index, loader }) => {
+    const findings: Finding[] = [];
+    const messages = index.branch.filter((e) => e.type === 'user' || e.type === 'assistant');
+    const lastMessage = messages[messages.length - 1];
+    for (const e of index.branch) {
+      if (e.type !== 'assistant' || !e.isApiErrorMessage) continue;
+      const text = textOf(loader.load(e)).split('\n')[0]!.slice(0, 200);
+      findings.push(
+        e === lastMessage
+          ? { ...report(meta, e, `the session ends on an API error: ${text}`), severity: 'warning' }
+          : report(meta, e, `API error recorded: ${text}`),
+      );
+    }
+    const retries = index.entries.filter((e) => e.type === 'system' && e.subtype === 'api_error' && !e.isSidechain);
+    if (retries.length > 0) {
+      findings.push(report(meta, retries[0]!, `${retries.length} API retry entr${retries.length === 1 ? 'y' : 'ies'} (system/api_error), the last at line ${retries[retries.length - 1]!.line}`, { related: retries.map((r) => r.line) }));
+    }
+    return findings;
+  },
+};
+export default rule;

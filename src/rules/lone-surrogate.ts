@@ -1,0 +1,13 @@
+import { lineDamageRule } from './line-damage.js';
+
+export default lineDamageRule(
+  'lone-surrogate',
+  {
+    code: 'lone-surrogate',
+    severity: 'error',
+    description: 'A string holds half of a UTF-16 surrogate pair; the API rejects the whole request body.',
+    fix: { safety: 'safe', description: 'Replace each unpaired surrogate with U+FFFD (thinking blocks keep theirs: editing them breaks their signature).' },
+    catalogue: 'C08',
+  },
+  (line) => `line ${line} has an unpaired UTF-16 surrogate ("no low surrogate in string")`,
+);

@@ -1,0 +1,43 @@
+import type { Rule } from './types.js';
+import apiError from './api-error.js';
+import blankContent from './blank-content.js';
+import brokenParentLink from './broken-parent-link.js';
+import clientInterruptedResult from './client-interrupted-result.js';
+import concatenatedLine from './concatenated-line.js';
+import connectionLostResult from './connection-lost-result.js';
+import crashedClient from './crashed-client.js';
+import duplicateToolUseId from './duplicate-tool-use-id.js';
+import interruptMarker from './interrupt-marker.js';
+import invalidEntryShape from './invalid-entry-shape.js';
+import invalidUtf8 from './invalid-utf8.js';
+import loneSurrogate from './lone-surrogate.js';
+import notAnEntry from './not-an-entry.js';
+import nulBytes from './nul-bytes.js';
+import orphanedToolResult from './orphaned-tool-result.js';
+import orphanedToolUse from './orphaned-tool-use.js';
+import tornLine from './torn-line.js';
+import truncatedTail from './truncated-tail.js';
+import unfinishedTurn from './unfinished-turn.js';
+
+/** Every rule, in the order findings are reported: bytes first, then the conversation, then the process. */
+export const RULES: readonly Rule[] = [
+  truncatedTail,
+  tornLine,
+  concatenatedLine,
+  nulBytes,
+  invalidUtf8,
+  notAnEntry,
+  loneSurrogate,
+  invalidEntryShape,
+  brokenParentLink,
+  orphanedToolUse,
+  orphanedToolResult,
+  duplicateToolUseId,
+  blankContent,
+  unfinishedTurn,
+  apiError,
+  interruptMarker,
+  clientInterruptedResult,
+  connectionLostResult,
+  crashedClient,
+];

@@ -1,0 +1,47 @@
+import type { EntryFacts } from '../read/facts.js';
+import type { SessionIndex } from '../index/session-index.js';
+import type { ClientRecord } from '../inspect/clients.js';
+import type { EntryLoader } from '../index/load.js';
+
+export type Severity = 'error' | 'warning' | 'notice';
+
+/** One problem or observation, with the line it is about. Findings are data; the CLI renders them. */
+export interface Finding {
+  code: string;
+  severity: Severity;
+  line: number;
+  message: string;
+  /** Other lines involved (the tool_use of a result, the stub of a glued line…). */
+  related?: number[];
+  toolUseId?: string;
+}
+
+export interface RuleMeta {
+  /** Stable kebab-case code. */
+  code: string;
+  severity: Severity;
+  /** One line: what the rule finds. */
+  description: string;
+  /** The repair, where one exists: safe repairs run by default, unsafe ones only with --unsafe. */
+  fix: { safety: 'safe' | 'unsafe'; description: string } | null;
+  /** Catalogue entry in format-and-failures.md §8, where there is one. */
+  catalogue?: string;
+}
+
+export interface RuleContext {
+  index: SessionIndex;
+  /** `sessions/<pid>.json` records of Claude Code processes that named this session. */
+  clients: ClientRecord[];
+  /** Reads an entry's full content when a rule needs more than the facts. */
+  loader: EntryLoader;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  detect(ctx: RuleContext): Finding[];
+}
+
+/** Builds a finding from a rule's own metadata. */
+export function report(meta: RuleMeta, at: EntryFacts | number, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code: meta.code, severity: meta.severity, line: typeof at === 'number' ? at : at.line, message, ...extra };
+}

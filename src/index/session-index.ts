@@ -91,7 +91,7 @@ export function buildIndex(scan: SessionScan): SessionIndex {
   let previousChainEntry: EntryFacts | null = null;
   for (const e of entries) {
     if (e.uuid !== undefined && byUuid.get(e.uuid) === e && isChainEntry(e)) {
-      if (typeof e.parentUuid === 'string' && !byUuid.has(e.parentUuid)) {
+      if ((typeof e.parentUuid === 'string' && !byUuid.has(e.parentUuid)) || restartsChain(e, previousChainEntry)) {
         const target = e.isSidechain ? null : previousChainEntry;
         bridges.set(e, target);
         if (target?.uuid !== undefined) addChild(children, target.uuid, e);
@@ -132,6 +132,21 @@ export function buildIndex(scan: SessionScan): SessionIndex {
     sessionId,
     cwd,
   };
+}
+
+/**
+ * A user or assistant entry with no parent after the conversation began, where no compaction
+ * explains it: a replayed message written as a new root, which cuts off everything before it.
+ */
+function restartsChain(e: EntryFacts, previous: EntryFacts | null): boolean {
+  return (
+    e.parentUuid === null &&
+    previous !== null &&
+    (e.type === 'user' || e.type === 'assistant') &&
+    !e.isSidechain &&
+    !e.isCompactSummary &&
+    !(previous.type === 'system' && previous.subtype === 'compact_boundary')
+  );
 }
 
 function addChild(children: Map<string, EntryFacts[]>, parent: string, child: EntryFacts): void {

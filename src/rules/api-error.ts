@@ -26,7 +26,14 @@ const rule: Rule = {
     }
     const retries = index.entries.filter((e) => e.type === 'system' && e.subtype === 'api_error' && !e.isSidechain);
     if (retries.length > 0) {
-      findings.push(report(meta, retries[0]!, `${retries.length} API retry entr${retries.length === 1 ? 'y' : 'ies'} (system/api_error), the last at line ${retries[retries.length - 1]!.line}`, { related: retries.map((r) => r.line) }));
+      const lastRetry = retries[retries.length - 1]!;
+      const unanswered = lastMessage !== undefined && lastMessage.type === 'user' && lastRetry.index > lastMessage.index;
+      const summary = `${retries.length} API retry entr${retries.length === 1 ? 'y' : 'ies'} (system/api_error), the last at line ${lastRetry.line}`;
+      findings.push(
+        unanswered
+          ? { ...report(meta, lastRetry, `${summary}: the last request was never answered`, { related: retries.map((r) => r.line) }), severity: 'warning' }
+          : report(meta, retries[0]!, summary, { related: retries.map((r) => r.line) }),
+      );
     }
     return findings;
   },

@@ -1,25 +1,34 @@
-import { report, type Rule, type RuleMeta } from './types.js';
+import type { EntryFacts } from '../read/facts.js';
+import { report, type Finding, type Rule, type RuleMeta } from './types.js';
 
 const meta: RuleMeta = {
   code: 'blank-content',
   severity: 'error',
-  description: 'A message on the resumed branch has empty content or an empty / whitespace-only text block.',
-  fix: { safety: 'safe', description: 'Drop the blank blocks; an entry left with nothing is removed and its children linked to its parent.' },
+  description:
+    'A message on the resumed branch has no content but empty or whitespace-only text (a whitespace block beside real content is not reported: clients drop it before sending).',
+  fix: { safety: 'safe', description: 'Remove the empty entries and link their children to their parent.' },
   catalogue: 'C05',
 };
 
 const rule: Rule = {
   meta,
   detect: ({ index }) => {
-    const findings = [];
+    const findings: Finding[] = [];
+    const seen = new Set<string>();
     for (const e of index.branch) {
-      if (e.type !== 'user' && e.type !== 'assistant') continue;
-      if (e.isApiErrorMessage) continue; // never sent (C15)
-      const blank = e.blocks.filter((b) => b.blank).length;
-      if (e.blocks.length === 0) findings.push(report(meta, e, `${e.type} entry has empty content`));
-      else if (blank > 0) findings.push(report(meta, e, `${e.type} entry has ${blank} empty or whitespace-only text block(s)`));
+      if (e.isApiErrorMessage || e.isSidechain) continue; // never sent (C15)
+      if (e.type === 'user' && isBlankEntry(e)) findings.push(report(meta, e, 'user entry has no content but empty or whitespace-only text'));
+      if (e.type !== 'assistant') continue;
+      const group = e.messageId !== undefined ? (index.messageGroups.get(e.messageId) ?? [e]) : [e];
+      const key = e.messageId ?? `line:${e.line}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const onBranch = group.filter((g) => index.branchSet.has(g));
+      if (onBranch.every(isBlankEntry)) for (const g of onBranch) findings.push(report(meta, g, 'assistant message has no content but empty or whitespace-only text'));
     }
     return findings;
   },
 };
+
+const isBlankEntry = (e: EntryFacts) => e.blocks.every((b) => b.blank);
 export default rule;

@@ -5,6 +5,7 @@ import brokenParentLink from './broken-parent-link.js';
 import clientInterruptedResult from './client-interrupted-result.js';
 import concatenatedLine from './concatenated-line.js';
 import connectionLostResult from './connection-lost-result.js';
+import conversationStartsMidWay from './conversation-starts-mid-way.js';
 import crashedClient from './crashed-client.js';
 import duplicateToolUseId from './duplicate-tool-use-id.js';
 import interruptMarker from './interrupt-marker.js';
@@ -30,6 +31,7 @@ export const RULES: readonly Rule[] = [
   loneSurrogate,
   invalidEntryShape,
   brokenParentLink,
+  conversationStartsMidWay,
   orphanedToolUse,
   orphanedToolResult,
   duplicateToolUseId,

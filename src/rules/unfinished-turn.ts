@@ -6,7 +6,10 @@ const meta: RuleMeta = {
   code: 'unfinished-turn',
   severity: 'warning',
   description: 'An assistant response was cut off mid-stream: its text is partial and the model never finished the turn.',
-  fix: null,
+  fix: {
+    safety: 'safe',
+    description: 'A response that got no further than thinking cannot be sent back (the final block cannot be thinking): remove it, keeping it in the snapshot. Partial text stays.',
+  },
   catalogue: 'C15',
 };
 
@@ -28,6 +31,10 @@ const rule: Rule = {
       if (last !== e && group.some((g) => g.stopReason)) return;
       seen.add(e.messageId);
       if (group.some((g) => g.stopReason)) return;
+      if (group.every((g) => g.blocks.every((b) => b.type === 'thinking' || b.type === 'redacted_thinking'))) {
+        findings.push(report(meta, last, `response ${e.messageId} stopped after its thinking: no text or tool call was recorded`, { related: group.map((g) => g.line) }));
+        return;
+      }
       const next = nextMessageAfter(messages, last, i);
       if (next?.isApiErrorMessage) {
         findings.push(report(meta, last, `response ${e.messageId} stopped mid-stream: an API error (line ${next.line}) followed its partial content`, { related: [next.line] }));

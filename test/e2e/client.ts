@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,16 +65,16 @@ export function clientCommand(version: ClientVersion): ClientCommand {
   return { command: binary, argsPrefix: [] };
 }
 
-/** Arguments for a print-mode run; 1.0.128 has no --tools flag, so it gets its default tool set. */
+/** Arguments for a print-mode run. 1.0.128 has no --tools flag and gets its default tools; 2.0.37 and 2.1.9 ignore the Task* names they lack. */
 export function printModeArgs(version: ClientVersion, prompt: string, resumeSessionId?: string): string[] {
   const resume = resumeSessionId === undefined ? [] : ['--resume', resumeSessionId];
   const tools = version === '1.0.128' ? [] : ['--tools', TOOLS.join(',')];
   return ['-p', ...resume, prompt, '--dangerously-skip-permissions', '--output-format', 'stream-json', '--verbose', ...tools];
 }
 
-/** A throwaway HOME whose `.claude.json` skips the first-run screens, trusting `trustedDirs`. */
-export async function makeHome(trustedDirs: readonly string[] = []): Promise<string> {
-  const home = await mkdtemp(join(tmpdir(), 'ccrescue-home-'));
+/** A throwaway HOME (at `at`, else a new temporary folder) whose `.claude.json` skips the first-run screens, trusting `trustedDirs`. */
+export async function makeHome(trustedDirs: readonly string[] = [], at?: string): Promise<string> {
+  const home = at ?? (await mkdtemp(join(tmpdir(), 'ccrescue-home-')));
   const config = {
     hasCompletedOnboarding: true,
     theme: 'dark',
@@ -83,6 +83,7 @@ export async function makeHome(trustedDirs: readonly string[] = []): Promise<str
     projects: Object.fromEntries(trustedDirs.map((dir) => [dir, { hasTrustDialogAccepted: true, allowedTools: [] }])),
     bypassPermissionsModeAccepted: true,
   };
+  await mkdir(join(home, 'tmp'), { recursive: true });
   await writeFile(join(home, '.claude.json'), `${JSON.stringify(config, null, 2)}\n`);
   return home;
 }
@@ -94,6 +95,8 @@ export function runClient(options: RunClientOptions): ClientRun {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     SHELL: '/bin/bash',
+    // Keeps the client's /tmp/claude-<uid> scratch and /tmp/cc-socks socket inside the throwaway home.
+    TMPDIR: join(options.home, 'tmp'),
     HOME: options.home,
     ANTHROPIC_BASE_URL: options.apiUrl,
     ANTHROPIC_API_KEY: FAKE_API_KEY,
@@ -123,12 +126,25 @@ export function runClient(options: RunClientOptions): ClientRun {
   return { pid: child.pid, marker, exited };
 }
 
-/** SIGKILLs the client, then every process it left behind (they re-parent and keep running). */
-export async function killRun(run: ClientRun): Promise<ClientExit> {
+export interface LeftoverProcess {
+  pid: number;
+  cmdline: string;
+}
+
+export interface KilledRun {
+  exit: ClientExit;
+  /** Processes of the run still alive after the client died (they re-parent and keep running); all ended since. */
+  leftovers: LeftoverProcess[];
+}
+
+/** SIGKILLs the client, then every process it left behind. */
+export async function killRun(run: ClientRun): Promise<KilledRun> {
   killPid(run.pid);
   const exit = await run.exited;
-  endMarked((marker) => marker === run.marker);
-  return exit;
+  const mine = (marker: string): boolean => marker === run.marker;
+  const leftovers = markedProcesses(mine).map((pid) => ({ pid, cmdline: cmdlineOf(String(pid)) }));
+  endMarked(mine);
+  return { exit, leftovers };
 }
 
 /** Ends every process started by this module's runs; for afterEach/afterAll, so a failing test leaks nothing. */
@@ -190,9 +206,13 @@ export function markedProcesses(matches: (marker: string) => boolean): number[] 
     .map(Number);
 }
 
+function cmdlineOf(pid: string): string {
+  return readProc(pid, 'cmdline').split('\0').join(' ').trim();
+}
+
 /** Pids of live processes carrying `marker` whose command line contains `text`. */
 export function findProcessByCmdline(text: string, marker: string): number[] {
-  return markedProcesses((m) => m === marker).filter((pid) => readProc(String(pid), 'cmdline').split('\0').join(' ').includes(text));
+  return markedProcesses((m) => m === marker).filter((pid) => cmdlineOf(String(pid)).includes(text));
 }
 
 /** Claude Code's project folder name: every character but [A-Za-z0-9] becomes '-'. */

@@ -4,6 +4,7 @@ import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   apiErrorBody,
   betasOf,
@@ -63,6 +64,8 @@ export interface MockApiOptions {
   port?: number;
   logFile?: string;
   strictOrder?: boolean;
+  /** Pause between two SSE events; a paced stream lets the client run tools before the message completes. */
+  eventDelayMs?: number;
 }
 
 interface MockApiEvents {
@@ -253,7 +256,8 @@ export class MockApi extends EventEmitter<MockApiEvents> {
     const seen = new Map<string, number>();
     for (const [position, event] of events.entries()) {
       if (res.destroyed) return;
-      res.write(`event: ${event.name}\ndata: ${JSON.stringify(event.data)}\n\n`);
+      // Flushed before going on, so a fault cuts the stream exactly after this event.
+      await new Promise((resolve) => res.write(`event: ${event.name}\ndata: ${JSON.stringify(event.data)}\n\n`, resolve));
       const key = `${event.name}:${String(event.data.index ?? '')}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
       seen.set(event.name, (seen.get(event.name) ?? 0) + 1);
@@ -263,8 +267,7 @@ export class MockApi extends EventEmitter<MockApiEvents> {
         if (fault.type === 'error') res.end(`event: error\ndata: ${JSON.stringify(overloaded(reply.requestId))}\n\n`);
         return;
       }
-      // Yield between events so the client sees a stream, not one burst.
-      await new Promise((resolve) => setImmediate(resolve));
+      await sleep(this.options.eventDelayMs ?? 0);
     }
     res.end();
     this.turnSent(record);

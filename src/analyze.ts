@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { scanSession, type SessionScan } from './read/session-reader.js';
+import { buildIndex, type SessionIndex } from './index/session-index.js';
+import { EntryLoader, textOf } from './index/load.js';
+import { RULES } from './rules/registry.js';
+import type { Finding } from './rules/types.js';
+import { readClientRecords, type ClientRecord } from './inspect/clients.js';
+import { findActiveCalls, type ActiveToolCall } from './inspect/active-calls.js';
+import { pendingTodos, type PendingTodo } from './inspect/todos.js';
+import { InputError } from './errors.js';
+
+/** Everything known about a session before any repair is planned. */
+export interface Analysis {
+  file: string;
+  scan: SessionScan;
+  index: SessionIndex;
+  loader: EntryLoader;
+  findings: Finding[];
+  clients: ClientRecord[];
+  liveClients: ClientRecord[];
+  activeCalls: ActiveToolCall[];
+  todos: PendingTodo[];
+  projectDir: string | null;
+  partialText: string | null;
+  lastUserRequest: string | null;
+  /** True when nothing but notices was found. */
+  healthy: boolean;
+}
+
+export interface AnalyzeOptions {
+  claudeDir: string | null;
+  projectDir?: string;
+}
+
+const CLAUDE_TYPES = new Set(['user', 'assistant', 'system', 'summary', 'file-history-snapshot', 'file-history-delta', 'queue-operation', 'progress', 'attachment', 'last-prompt', 'custom-title', 'permission-mode', 'mode', 'ai-title', 'agent-name', 'pr-link', 'tag', 'saved_hook_context']);
+
+/** Reads, indexes and checks a session; reads nothing outside the session file, the Claude dir and the project dir. */
+export async function analyzeSession(file: string, opts: AnalyzeOptions): Promise<Analysis> {
+  const scan = await scanSession(file);
+  rejectForeignFormats(file, scan);
+  const index = buildIndex(scan);
+  const loader = new EntryLoader(scan);
+  const clients = opts.claudeDir ? readClientRecords(opts.claudeDir).filter((c) => c.sessionId !== null && c.sessionId === index.sessionId) : [];
+  const findings = RULES.flatMap((rule) => rule.detect({ index, clients, loader }));
+  findings.sort((a, b) => a.line - b.line);
+  const projectDir = opts.projectDir ?? (index.cwd && existsSync(index.cwd) ? index.cwd : null);
+  const activeCalls = findActiveCalls(index, loader, projectDir ?? '/nonexistent-project-dir');
+  const unfinished = findings.find((f) => f.code === 'unfinished-turn');
+  const partialEntry = unfinished ? index.entries.find((e) => e.line === unfinished.line) : undefined;
+  const partialText = partialEntry?.messageId
+    ? (index.messageGroups.get(partialEntry.messageId) ?? []).map((e) => textOf(loader.load(e))).filter(Boolean).join('\n') || null
+    : null;
+  const lastPrompt = [...index.branch].reverse().find((e) => e.type === 'user' && e.promptPreview !== undefined && !e.isCompactSummary);
+  return {
+    file,
+    scan,
+    index,
+    loader,
+    findings,
+    clients,
+    liveClients: clients.filter((c) => c.alive),
+    activeCalls,
+    todos: pendingTodos(index, loader, opts.claudeDir),
+    projectDir,
+    partialText,
+    lastUserRequest: lastPrompt?.promptPreview ?? null,
+    healthy: !findings.some((f) => f.severity !== 'notice'),
+  };
+}
+
+/** Codex rollouts and Gemini sessions are not Claude Code transcripts: say so instead of "repairing" them. */
+function rejectForeignFormats(file: string, scan: SessionScan): void {
+  if (scan.size === 0 || scan.entries.some((e) => CLAUDE_TYPES.has(e.type))) return;
+  const first = scan.entries[0];
+  if (first && (first.type === 'session_meta' || first.type === 'response_item' || first.type === 'event_msg')) {
+    throw new InputError(`${file}:${first.line}: not a Claude Code session (this is a Codex CLI rollout)`);
+  }
+  if (scan.entries.length === 0 && scan.damage.size > 0) {
+    const firstDamaged = Math.min(...scan.damage.keys());
+    throw new InputError(`${file}:${firstDamaged}: not a Claude Code session (no line holds a JSON entry${scan.lineCount > 1 ? '; a pretty-printed JSON document, such as a Gemini CLI session?' : ''})`);
+  }
+  if (first) throw new InputError(`${file}:${first.line}: not a Claude Code session (no entry of a Claude Code type; first type "${first.type}")`);
+}

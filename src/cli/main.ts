@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { registerRecover } from './recover-command.js';
+
+const VERSION = '0.1.0';
+
+/** Runs the CLI; every failure ends as one line on stderr and an exit code from the contract. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program
+    .name('ccrescue')
+    .description('Forensics and recovery for Claude Code session transcripts')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerRecover(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // help and version exit 0; every other parse problem is bad usage
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  const code = (err as { exitCode?: unknown }).exitCode;
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`ccrescue: ${message.split('\n')[0]}\n`);
+  return typeof code === 'number' ? code : 1;
+}

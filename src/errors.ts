@@ -1,0 +1,14 @@
+/** Bad usage or unreadable input: the CLI prints the message as one line and exits 2. */
+export class InputError extends Error {
+  readonly exitCode = 2;
+}
+
+/** The session is owned by a running client: refused (exit 3) unless forced. */
+export class LiveSessionError extends Error {
+  readonly exitCode = 3;
+}
+
+/** The work itself failed (a write, a copy): exit 1. */
+export class RecoveryFailed extends Error {
+  readonly exitCode = 1;
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { EntryFacts } from '../read/facts.js';
+import type { SessionIndex } from '../index/session-index.js';
+import type { EntryLoader } from '../index/load.js';
+import type { ActiveToolCall } from '../inspect/active-calls.js';
+import type { Finding } from '../rules/types.js';
+import { connectionLostText } from '../write/connection-lost.js';
+import type { RepairAction } from './actions.js';
+
+/** A piece of the original that the repaired session leaves out, kept by name in the snapshot. */
+export interface LostAndFound {
+  line: number;
+  reason: string;
+  text: string;
+  /** The exact bytes, where the text alone cannot restore them (invalid UTF-8, NULs). */
+  base64?: string;
+}
+
+export interface RepairPlan {
+  actions: RepairAction[];
+  lostAndFound: LostAndFound[];
+  /** The entry a client will resume from after the repair. */
+  leafUuid: string | null;
+}
+
+/** Envelope fields a synthetic entry copies from the entry it answers, as Claude Code does. */
+const ENVELOPE_FIELDS = ['isSidechain', 'userType', 'cwd', 'sessionId', 'version', 'gitBranch', 'slug', 'entrypoint'] as const;
+
+/** Turns findings into ordered repair actions. Nothing is written here. */
+export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: Finding[], active: ActiveToolCall[]): RepairPlan {
+  const actions: RepairAction[] = [];
+  const lostAndFound: LostAndFound[] = [];
+  const codes = new Set(findings.map((f) => f.code));
+
+  planLineRepairs(index, loader, actions, lostAndFound);
+  if (codes.has('broken-parent-link')) {
+    for (const [entry, target] of index.bridges) {
+      if (target?.uuid === undefined) continue;
+      actions.push({ action: 'link-parent', at: refOf(entry), parentUuid: target.uuid, safety: 'safe', detail: `${entry.parentUuid === null ? 'chain restarted' : `parent ${entry.parentUuid} is missing`}; linked to line ${target.line}` });
+    }
+  }
+  if (codes.has('blank-content')) planRemovals(index, findings.filter((f) => f.code === 'blank-content').map((f) => f.line), 'entry with no content', actions, lostAndFound, loader);
+  const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.message.includes('stopped after its thinking'));
+  if (thinkingOnly.length > 0) planRemovals(index, thinkingOnly.flatMap((f) => f.related ?? []), 'unfinished response with nothing but thinking', actions, lostAndFound, loader);
+  if (codes.has('conversation-starts-mid-way')) planFirstPrompt(index, loader, actions);
+  for (const f of findings) {
+    if (f.code !== 'orphaned-tool-result' || f.toolUseId === undefined) continue;
+    const entry = index.orphanResults.find((o) => o.entry.line === f.line && o.toolUseId === f.toolUseId)?.entry;
+    if (entry) actions.push({ action: 'edit-record', at: refOf(entry), edit: { kind: 'result-to-text', toolUseId: f.toolUseId }, safety: 'safe', detail: `result for missing call ${f.toolUseId} kept as text` });
+  }
+  const leafUuid = planSyntheticResults(index, loader, active.filter((c) => c.status === 'pending_result'), actions);
+  if (leafUuid !== (index.leaf?.uuid ?? null)) planLeafPin(index, loader, leafUuid, actions);
+  return { actions, lostAndFound, leafUuid };
+}
+
+const refOf = (e: EntryFacts) => ({ line: e.line, part: e.part });
+
+function planLineRepairs(index: SessionIndex, loader: EntryLoader, actions: RepairAction[], lost: LostAndFound[]): void {
+  for (const d of index.scan.damage.values()) {
+    const keepBytes = (reason: string, text?: string) => {
+      const bytes = loader.lineBytes(d.line);
+      const exact = bytes.toString('utf8');
+      const needsBytes = d.kinds.includes('invalid-utf8') || d.kinds.includes('nul') || d.kinds.includes('nul-only');
+      lost.push({ line: d.line, reason, text: text ?? exact, ...(needsBytes ? { base64: bytes.toString('base64') } : {}) });
+    };
+    if (d.kinds.includes('lone-surrogate') && d.kinds.length === 1) continue; // handled per record below
+    if (d.salvaged.length === 0) {
+      const reason = d.kinds.includes('truncated-tail') ? 'truncated tail' : d.kinds.includes('nul-only') ? 'NUL bytes only' : d.kinds.includes('not-an-object') ? 'not an entry' : 'torn line';
+      if (!d.kinds.includes('nul-only')) keepBytes(reason);
+      actions.push({ action: 'remove-line', line: d.line, safety: 'safe', detail: `${reason} removed${d.kinds.includes('nul-only') ? '' : ' (kept in the snapshot)'}` });
+      continue;
+    }
+    const what = d.kinds.includes('concatenated') ? `split into ${d.salvaged.length} records` : d.kinds.includes('nul') ? 'NUL bytes stripped' : 'bytes re-encoded as UTF-8';
+    if (d.unplaced !== null || d.kinds.includes('invalid-utf8') || d.kinds.includes('nul')) keepBytes(d.unplaced !== null ? 'torn record glued to the next one' : what, d.unplaced ?? undefined);
+    actions.push({ action: 'rewrite-line', line: d.line, records: d.salvaged, safety: 'safe', detail: what + (d.unplaced !== null ? '; the torn stub is kept in the snapshot' : '') });
+  }
+  for (const e of index.entries) {
+    if (index.scan.damage.get(e.line)?.kinds.includes('lone-surrogate')) {
+      actions.push({ action: 'edit-record', at: refOf(e), edit: { kind: 'replace-lone-surrogates' }, safety: 'safe', detail: 'unpaired surrogates replaced with U+FFFD' });
+    }
+  }
+}
+
+/**
+ * Leaves out entries that have nothing a client can send (kept in the snapshot) and links each
+ * surviving child to the nearest surviving ancestor.
+ */
+function planRemovals(index: SessionIndex, lines: number[], reason: string, actions: RepairAction[], lost: LostAndFound[], loader: EntryLoader): void {
+  const removed = new Set(index.branch.filter((e) => lines.includes(e.line)));
+  for (const e of removed) {
+    actions.push({ action: 'remove-record', at: refOf(e), safety: 'safe', detail: `${reason} removed (kept in the snapshot)` });
+    lost.push({ line: e.line, reason, text: JSON.stringify(loader.load(e)) });
+  }
+  for (const e of removed) {
+    for (const child of e.uuid ? (index.children.get(e.uuid) ?? []) : []) {
+      if (removed.has(child)) continue;
+      let parent: EntryFacts | undefined = e;
+      while (parent && removed.has(parent)) parent = parent.parentUuid ? index.byUuid.get(parent.parentUuid) : undefined;
+      actions.push({ action: 'link-parent', at: refOf(child), parentUuid: parent?.uuid ?? null, safety: 'safe', detail: `linked past the removed entry at line ${e.line}` });
+    }
+  }
+}
+
+/** A conversation whose first message is not a user prompt gets one saying that its start is missing. */
+function planFirstPrompt(index: SessionIndex, loader: EntryLoader, actions: RepairAction[]): void {
+  const first = index.branch.find((e) => (e.type === 'user' || e.type === 'assistant') && !e.isApiErrorMessage);
+  if (!first) return;
+  const source = loader.load(first) ?? {};
+  const uuid = randomUUID();
+  const entry: Record<string, unknown> = { parentUuid: null };
+  for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
+  const at = Date.parse(first.timestamp ?? '');
+  Object.assign(entry, {
+    type: 'user',
+    message: { role: 'user', content: FIRST_PROMPT_TEXT },
+    uuid,
+    timestamp: new Date((Number.isNaN(at) ? Date.now() : at) - 1).toISOString(),
+    isMeta: true,
+  });
+  actions.push({ action: 'insert-before', line: first.line, entries: [entry], safety: 'safe', detail: 'user message noting the missing start of the conversation' });
+  actions.push({ action: 'link-parent', at: refOf(first), parentUuid: uuid, safety: 'safe', detail: 'linked to the note on the missing start' });
+}
+
+export const FIRST_PROMPT_TEXT = '[Recovered session] The start of this conversation is missing from the transcript; it begins mid-way.';
+
+/**
+ * One connection_lost result per lost call, after the last line of its API message and chained
+ * one after another, so that every client version walks them on a single parent chain; whatever
+ * followed that line is linked after the last result.
+ */
+function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: ActiveToolCall[], actions: RepairAction[]): string | null {
+  let leafUuid = index.leaf?.uuid ?? null;
+  const byMessage = new Map<EntryFacts, ActiveToolCall[]>();
+  for (const call of lost) {
+    const entry = index.toolCalls.get(call.tool_use_id)!.entry;
+    const group = (entry.messageId !== undefined ? (index.messageGroups.get(entry.messageId) ?? [entry]) : [entry]).filter((g) => index.branchSet.has(g));
+    const last = group[group.length - 1] ?? entry;
+    const list = byMessage.get(last) ?? [];
+    list.push(call);
+    byMessage.set(last, list);
+  }
+  for (const [last, calls] of byMessage) {
+    const lastEntry = loader.load(last) ?? {};
+    let parent = last.uuid ?? null;
+    const baseTime = Date.parse(last.timestamp ?? '') || Date.now();
+    const entries = calls.map((call, i) => {
+      const source = index.toolCalls.get(call.tool_use_id)!.entry;
+      const text = connectionLostText(call);
+      const uuid = randomUUID();
+      const entry: Record<string, unknown> = { parentUuid: parent };
+      for (const k of ENVELOPE_FIELDS) if (lastEntry[k] !== undefined) entry[k] = lastEntry[k];
+      Object.assign(entry, {
+        type: 'user',
+        message: { role: 'user', content: [{ type: 'tool_result', content: text, is_error: true, tool_use_id: call.tool_use_id }] },
+        uuid,
+        timestamp: new Date(baseTime + i + 1).toISOString(),
+        toolUseResult: `Error: ${text}`,
+        sourceToolAssistantUUID: source.uuid,
+      });
+      parent = uuid;
+      return entry;
+    });
+    actions.push({ action: 'insert-after', line: last.line, entries, safety: 'safe', detail: `connection_lost result for ${calls.map((c) => `${c.tool} ${c.tool_use_id}`).join(', ')}`, toolUseIds: calls.map((c) => c.tool_use_id) });
+    for (const child of last.uuid ? (index.children.get(last.uuid) ?? []) : []) {
+      if (child.isSidechain || (child.messageId !== undefined && child.messageId === last.messageId)) continue;
+      actions.push({ action: 'link-parent', at: refOf(child), parentUuid: parent, safety: 'safe', detail: `linked after the connection_lost results at line ${last.line}` });
+    }
+    if (index.leaf === last) leafUuid = parent;
+  }
+  return leafUuid;
+}
+
+/** Where the file pins the resume leaf (2.1.145+), pin it again on the repaired leaf. */
+function planLeafPin(index: SessionIndex, loader: EntryLoader, leafUuid: string | null, actions: RepairAction[]): void {
+  const pins = index.entries.filter((e) => e.type === 'last-prompt');
+  const lastPin = pins[pins.length - 1];
+  if (!lastPin || leafUuid === null) return;
+  const pin = { ...(loader.load(lastPin) ?? { type: 'last-prompt' }), leafUuid };
+  actions.push({ action: 'append', entries: [pin], safety: 'safe', detail: `last-prompt pinned on the repaired leaf ${leafUuid}` });
+}

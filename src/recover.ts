@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { copyFile, cp, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { analyzeSession, type Analysis } from './analyze.js';
+import { planRepairs, type RepairPlan } from './plan/plan.js';
+import { actionLine } from './plan/actions.js';
+import { writeSession } from './write/session-writer.js';
+import { continuationPrompt, shellQuote, type DisconnectPhase } from './write/prompt.js';
+import { RecoverySnapshot } from './write/snapshot.js';
+import { InputError, LiveSessionError, RecoveryFailed } from './errors.js';
+
+export interface RecoverOptions {
+  /** The session file (already located). */
+  file: string;
+  claudeDir: string | null;
+  projectDir?: string;
+  dryRun?: boolean;
+  out?: string;
+  inPlace?: boolean;
+  force?: boolean;
+  now?: Date;
+}
+
+export interface RecoverResult {
+  status: 'healthy' | 'repaired' | 'planned';
+  file: string;
+  snapshot: RecoverySnapshot;
+  written: { session: string | null; snapshot: string | null; backup: string | null };
+  analysis: Analysis;
+  plan: RepairPlan;
+}
+
+/** Analyse a session and, unless it is healthy or this is a dry run, write its repaired copy, snapshot and prompt. */
+export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
+  if (opts.out && opts.inPlace) throw new InputError('--out and --in-place exclude each other');
+  const file = resolve(opts.file);
+  if (opts.out && resolve(opts.out) === file) throw new InputError(`${opts.out}: --out names the session itself; use --in-place to replace it`);
+  if (opts.out && existsSync(opts.out)) throw new InputError(`${resolve(opts.out)}: already exists; choose another --out`);
+  const analysis = await analyzeSession(file, { claudeDir: opts.claudeDir, projectDir: opts.projectDir });
+  try {
+    if (!opts.force) {
+      const live = analysis.liveClients[0];
+      if (live) throw new LiveSessionError(`${file}: live session: Claude Code pid ${live.pid} owns it (${live.file}); use --force to recover anyway`);
+      if (analysis.scan.grewWhileRead) throw new LiveSessionError(`${file}: the file grew while it was read; a running client is writing it (use --force to recover anyway)`);
+    }
+    const plan = planRepairs(analysis.index, analysis.loader, analysis.findings, analysis.activeCalls);
+    const oldId = analysis.index.sessionId ?? basename(file, '.jsonl');
+    const writeNew = !analysis.healthy || opts.out !== undefined;
+    const mode = opts.inPlace ? 'in-place' : opts.out ? 'out' : 'new-session';
+    const newId = mode === 'new-session' ? randomUUID() : oldId;
+    const target = mode === 'in-place' ? file : mode === 'out' ? resolve(opts.out!) : join(dirname(file), `${newId}.jsonl`);
+    const snapshotPath = mode === 'out' ? target.replace(/\.jsonl$/, '') + '.recovery.json' : join(dirname(target), `${newId}.recovery.json`);
+    const willWrite = writeNew && !opts.dryRun && !(mode === 'in-place' && analysis.healthy);
+    const resumeId = mode === 'out' ? (basename(target, '.jsonl') === oldId ? oldId : null) : newId;
+    const snapshot = buildSnapshot(analysis, plan, {
+      now: opts.now ?? new Date(),
+      repairedId: writeNew && !analysis.healthy ? newId : null,
+      repairedFile: willWrite ? target : null,
+      resumeId: analysis.healthy ? null : resumeId,
+    });
+    const written = { session: null as string | null, snapshot: null as string | null, backup: null as string | null };
+    if (willWrite) {
+      try {
+        if (mode === 'in-place') written.backup = await backup(file, opts.now ?? new Date());
+        await writeSession({ source: file, target, actions: plan.actions, ...(mode === 'new-session' ? { sessionId: { from: oldId, to: newId } } : {}) });
+        written.session = target;
+        if (!analysis.healthy) {
+          await writeAtomic(snapshotPath, JSON.stringify(snapshot, null, 2) + '\n');
+          written.snapshot = snapshotPath;
+        }
+        if (mode === 'new-session' && opts.claudeDir) await copySessionState(opts.claudeDir, oldId, newId);
+      } catch (err) {
+        if (err instanceof InputError || err instanceof LiveSessionError) throw err;
+        throw new RecoveryFailed(`${target}: could not write the repaired session: ${(err as Error).message}`);
+      }
+    }
+    const status = analysis.healthy ? 'healthy' : willWrite ? 'repaired' : 'planned';
+    return { status, file, snapshot, written, analysis, plan };
+  } finally {
+    analysis.loader.close();
+  }
+}
+
+function buildSnapshot(a: Analysis, plan: RepairPlan, o: { now: Date; repairedId: string | null; repairedFile: string | null; resumeId: string | null }): RecoverySnapshot {
+  const phase = disconnectPhase(a);
+  const otherDamage = a.findings
+    .filter((f) => f.severity !== 'notice' && f.code !== 'orphaned-tool-use' && f.code !== 'unfinished-turn')
+    .map((f) => `line ${f.line}: ${f.message} (${f.code})`);
+  const prompt = a.healthy
+    ? null
+    : continuationPrompt({ phase, calls: a.activeCalls, partialText: a.partialText, lastUserRequest: a.lastUserRequest, todos: a.todos, otherDamage });
+  const checkpoints = a.index.entries.filter((e) => e.type === 'file-history-snapshot' && e.messageRef);
+  const snapshot: RecoverySnapshot = {
+    schema: 'ccrescue.recovery/1',
+    created_at: o.now.toISOString(),
+    session_id: a.index.sessionId,
+    source_file: a.file,
+    repaired_session_id: o.repairedId,
+    repaired_file: o.repairedFile,
+    client_version: a.index.version,
+    healthy: a.healthy,
+    disconnect_phase: phase,
+    active_tool_calls: a.activeCalls,
+    partial_response_text: a.partialText,
+    last_user_request: a.lastUserRequest,
+    last_committed_message_index: lastCommittedMessageIndex(a),
+    last_file_checkpoint: checkpoints[checkpoints.length - 1]?.messageRef ?? null,
+    pending_todos: a.todos,
+    untracked_side_effects: [],
+    crashed_clients: a.clients.filter((c) => !c.alive).map((c) => ({ pid: c.pid, status: c.status, version: c.version, record: c.file })),
+    findings: a.findings,
+    repairs: plan.actions.map((x) => ({ action: x.action, line: actionLine(x), safety: x.safety, detail: x.detail })),
+    lost_and_found: plan.lostAndFound,
+    continuation_prompt: prompt,
+    resume_command: prompt && o.resumeId ? `claude --resume ${o.resumeId} ${shellQuote(prompt)}` : null,
+  };
+  return RecoverySnapshot.parse(snapshot);
+}
+
+function disconnectPhase(a: Analysis): DisconnectPhase {
+  if (a.activeCalls.some((c) => c.status === 'pending_result')) return 'tool_execution';
+  if (a.findings.some((f) => f.code === 'unfinished-turn' || f.code === 'truncated-tail')) return 'streaming';
+  return 'between_turns';
+}
+
+/** Index, in the API message list the branch becomes, of the last message that was completely recorded. */
+function lastCommittedMessageIndex(a: Analysis): number {
+  let count = 0;
+  let lastRole = '';
+  let lastMessageId: string | undefined;
+  for (const e of a.index.branch) {
+    if ((e.type !== 'user' && e.type !== 'assistant') || e.isApiErrorMessage) continue;
+    const continues = e.type === lastRole && (e.type === 'user' || e.messageId === lastMessageId || e.messageId === undefined);
+    if (!continues) count++;
+    lastRole = e.type;
+    lastMessageId = e.messageId;
+  }
+  const cutOff = a.activeCalls.some((c) => c.status === 'pending_result') || a.partialText !== null;
+  return Math.max(-1, count - 1 - (cutOff ? 1 : 0));
+}
+
+/** Copies the original byte for byte beside it and checks the copy is complete before anything replaces it. */
+async function backup(file: string, now: Date): Promise<string> {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const target = `${file}.bak-${stamp}`;
+  await copyFile(file, target, 1 /* COPYFILE_EXCL */);
+  const handle = await open(target, 'r+');
+  await handle.sync();
+  await handle.close();
+  const [a, b] = await Promise.all([stat(file), stat(target)]);
+  if (a.size !== b.size) {
+    await unlink(target).catch(() => undefined);
+    throw new RecoveryFailed(`${target}: backup is incomplete (${b.size} of ${a.size} bytes); the original was not touched`);
+  }
+  return target;
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, text, { flag: 'w', mode: 0o600 });
+  const handle = await open(temp, 'r+');
+  await handle.sync();
+  await handle.close();
+  await rename(temp, path);
+}
+
+/** The new session keeps its checkpoints and tasks: Claude Code looks them up by session id. */
+async function copySessionState(claudeDir: string, oldId: string, newId: string): Promise<void> {
+  for (const kind of ['file-history', 'tasks']) {
+    const from = join(claudeDir, kind, oldId);
+    const to = join(claudeDir, kind, newId);
+    if (existsSync(from) && !existsSync(to)) await cp(from, to, { recursive: true, verbatimSymlinks: true });
+  }
+}

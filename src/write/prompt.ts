@@ -1,0 +1,82 @@
+import type { ActiveToolCall } from '../inspect/active-calls.js';
+import type { PendingTodo } from '../inspect/todos.js';
+
+export type DisconnectPhase = 'streaming' | 'tool_execution' | 'between_turns';
+
+export interface PromptFacts {
+  phase: DisconnectPhase;
+  calls: ActiveToolCall[];
+  partialText: string | null;
+  lastUserRequest: string | null;
+  todos: PendingTodo[];
+  /** One line per other finding worth the model's attention (lost lines, API errors). */
+  otherDamage: string[];
+}
+
+const PARTIAL_CHARS = 1500;
+const quote = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s);
+
+/** The message that tells a resumed model exactly where it stopped and what is really on disk. */
+export function continuationPrompt(f: PromptFacts): string {
+  const out: string[] = [];
+  out.push(`[Recovered session] The previous run of this session was cut off ${phaseWords(f.phase)}. ccrescue checked the transcript and the project files; this is what is known.`);
+  if (f.lastUserRequest) out.push('', `The user's last request was: "${quote(f.lastUserRequest, 600)}"`);
+  if (f.calls.length > 0) {
+    out.push('', 'Tool calls that never returned a result (each now has a connection_lost result):');
+    f.calls.forEach((c, i) => out.push(`${i + 1}. ${describe(c)}`));
+  }
+  if (f.partialText) out.push('', `Your last response was cut off mid-stream after: "${quote(f.partialText, PARTIAL_CHARS)}"`);
+  if (f.otherDamage.length > 0) out.push('', 'Also found in the transcript:', ...f.otherDamage.map((d) => `- ${d}`));
+  if (f.todos.length > 0) out.push('', 'Still on the todo list:', ...f.todos.map((t) => `- [${t.status}] ${t.content}`));
+  out.push('', 'What to do first:');
+  const steps: string[] = [];
+  const retry = f.calls.filter((c) => c.resume_strategy === 'retry');
+  const verify = f.calls.filter((c) => c.resume_strategy === 'verify');
+  const ask = f.calls.filter((c) => c.resume_strategy === 'ask');
+  if (retry.length > 0) steps.push(`Run the read-only call${retry.length > 1 ? 's' : ''} again: ${retry.map(short).join('; ')}.`);
+  const applied = verify.filter((c) => c.file_state === 'applied');
+  if (applied.length > 0) steps.push(`Do not redo ${applied.length > 1 ? 'these edits' : 'this edit'}, already on disk: ${applied.map(short).join('; ')}.`);
+  const unsure = verify.filter((c) => c.file_state !== 'applied');
+  if (unsure.length > 0) steps.push(`Read ${unsure.map((c) => c.file ?? 'the file').join(', ')} and check the state above before changing ${unsure.length > 1 ? 'them' : 'it'}.`);
+  if (ask.length > 0) steps.push(`Ask the user before running again: ${ask.map(short).join('; ')}; its effects may already be in place.`);
+  if (f.partialText) steps.push('Answer the last request again from where your response was cut off, without repeating what you already said.');
+  steps.push(f.lastUserRequest ? 'Then continue with the last request; do not claim work is done that the list above does not show as done.' : 'Then continue where the session stopped.');
+  steps.forEach((s, i) => out.push(`${i + 1}. ${s}`));
+  return out.join('\n');
+}
+
+function phaseWords(phase: DisconnectPhase): string {
+  switch (phase) {
+    case 'tool_execution':
+      return 'while tools were running';
+    case 'streaming':
+      return 'while your response was streaming';
+    default:
+      return 'between turns';
+  }
+}
+
+function short(c: ActiveToolCall): string {
+  if (c.command) return `${c.tool} \`${quote(c.command, 200)}\``;
+  if (c.file) return `${c.tool} ${c.file}`;
+  return c.tool;
+}
+
+function describe(c: ActiveToolCall): string {
+  const what = short(c);
+  const id = ` (${c.tool_use_id})`;
+  if (c.status === 'interrupted_by_client') return `${what}${id}: Claude Code recorded it only as interrupted.${c.evidence ? ` On disk: ${c.evidence}.` : ''}`;
+  switch (c.resume_strategy) {
+    case 'retry':
+      return `${what}${id}: read-only, safe to run again.`;
+    case 'verify':
+      return `${what}${id}: file state ${c.file_state ?? 'unknown'} (${c.evidence ?? 'not checked'}).`;
+    default:
+      return `${what}${id}: was running when the session died; its outcome and side effects are unknown.`;
+  }
+}
+
+/** POSIX shell quoting: single quotes, with embedded single quotes closed and escaped. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,177 @@
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readLines } from '../read/line-reader.js';
+import type { RecordEdit, RepairAction } from '../plan/actions.js';
+
+export interface SessionRewrite {
+  source: string;
+  target: string;
+  actions: RepairAction[];
+  /** Rewrite every `"sessionId":"<from>"` to `<to>` (a new session), keeping all other bytes. */
+  sessionId?: { from: string; to: string };
+}
+
+const FLUSH_BYTES = 1 << 20;
+const NL = Buffer.from('\n');
+
+/**
+ * Writes the repaired session: lines no action touches are copied byte for byte; the result goes
+ * to a temp file beside the target, is fsynced, then renamed over the target, so the target is
+ * either absent or complete.
+ */
+export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: number; lines: number }> {
+  const byLine = groupByLine(rewrite.actions);
+  const appended = rewrite.actions.flatMap((a) => (a.action === 'append' ? a.entries : []));
+  const temp = join(dirname(rewrite.target), `.${basename(rewrite.target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let bytes = 0;
+  let lines = 0;
+  // The newline after a record is written only once something follows it, so a file whose last
+  // line had none is reproduced exactly when nothing is appended.
+  let owesNewline = false;
+  const emit = async (record: Buffer, newline: boolean) => {
+    if (owesNewline) push(NL);
+    push(record);
+    owesNewline = !newline;
+    if (newline) push(NL);
+    lines++;
+    if (pendingBytes >= FLUSH_BYTES) await flush();
+  };
+  const push = (b: Buffer) => {
+    pending.push(b);
+    pendingBytes += b.length;
+    bytes += b.length;
+  };
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const chunk = Buffer.concat(pending, pendingBytes);
+    pending.length = 0;
+    pendingBytes = 0;
+    await handle.write(chunk);
+  };
+  const withId = (b: Buffer) => (rewrite.sessionId ? replaceAll(b, rewrite.sessionId.from, rewrite.sessionId.to) : b);
+
+  try {
+    for await (const raw of readLines(rewrite.source)) {
+      const actions = byLine.get(raw.lineNo) ?? [];
+      const removed = actions.some((a) => a.action === 'remove-line');
+      const rewritten = actions.find((a): a is Extract<RepairAction, { action: 'rewrite-line' }> => a.action === 'rewrite-line');
+      const records: (Buffer | string)[] = removed ? [] : rewritten ? rewritten.records : [raw.bytes];
+      for (const a of actions) {
+        if (a.action !== 'insert-before') continue;
+        for (const entry of a.entries) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
+      }
+      for (let part = 0; part < records.length; part++) {
+        const edited = applyRecordActions(records[part]!, actions, raw.lineNo, part);
+        if (edited === null) continue;
+        const untouched = edited === raw.bytes;
+        await emit(withId(typeof edited === 'string' ? Buffer.from(edited) : edited), untouched ? raw.endsWithNewline : true);
+      }
+      for (const a of actions) {
+        if (a.action !== 'insert-after') continue;
+        for (const entry of a.entries) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
+      }
+    }
+    for (const entry of appended) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
+    await flush();
+    await handle.sync();
+    await handle.close();
+    await rename(temp, rewrite.target);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  return { bytes, lines };
+}
+
+function groupByLine(actions: RepairAction[]): Map<number, RepairAction[]> {
+  const byLine = new Map<number, RepairAction[]>();
+  for (const a of actions) {
+    const line = a.action === 'link-parent' || a.action === 'edit-record' || a.action === 'remove-record' ? a.at.line : a.action === 'append' ? -1 : a.line;
+    const list = byLine.get(line) ?? [];
+    list.push(a);
+    byLine.set(line, list);
+  }
+  return byLine;
+}
+
+/** Applies the record-level actions for one record; returns the same object when nothing applies, null when removed. */
+function applyRecordActions(record: Buffer | string, actions: RepairAction[], line: number, part: number): Buffer | string | null {
+  const mine = actions.filter((a) => (a.action === 'link-parent' || a.action === 'edit-record' || a.action === 'remove-record') && a.at.line === line && a.at.part === part);
+  if (mine.length === 0) return record;
+  if (mine.some((a) => a.action === 'remove-record')) return null;
+  let text = typeof record === 'string' ? record : record.toString('utf8');
+  for (const a of mine) {
+    if (a.action === 'edit-record') text = editRecord(text, a.edit);
+    else if (a.action === 'link-parent') text = linkParent(text, a.parentUuid);
+  }
+  return text;
+}
+
+/** Changes only the top-level parentUuid, by substitution where possible so the other bytes stay. */
+function linkParent(text: string, parentUuid: string | null): string {
+  const entry = JSON.parse(text) as Record<string, unknown>;
+  const from = `"parentUuid":${JSON.stringify(entry.parentUuid ?? null)}`;
+  const to = `"parentUuid":${JSON.stringify(parentUuid)}`;
+  const at = text.indexOf(from);
+  if (at !== -1) {
+    const substituted = text.slice(0, at) + to + text.slice(at + from.length);
+    if ((JSON.parse(substituted) as Record<string, unknown>).parentUuid === parentUuid) return substituted;
+  }
+  return JSON.stringify({ ...entry, parentUuid });
+}
+
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function withoutLoneSurrogates(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\uFFFD');
+  if (Array.isArray(value)) return value.map(withoutLoneSurrogates);
+  if (typeof value !== 'object' || value === null) return value;
+  if ((value as { type?: unknown }).type === 'thinking') return value; // a signed block must stay byte-identical
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutLoneSurrogates(v)]));
+}
+
+function editRecord(text: string, edit: RecordEdit): string {
+  const entry = JSON.parse(text) as Record<string, unknown>;
+  const message = entry.message as { content?: unknown } | undefined;
+  switch (edit.kind) {
+    case 'replace-lone-surrogates':
+      return JSON.stringify(withoutLoneSurrogates(entry));
+    case 'drop-blank-blocks':
+      if (message && Array.isArray(message.content)) {
+        message.content = message.content.filter((b: unknown) => !(typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text' && !/\S/.test(String((b as { text?: unknown }).text ?? ''))));
+      }
+      return JSON.stringify(entry);
+    case 'result-to-text':
+      if (message && Array.isArray(message.content)) {
+        message.content = message.content.map((b: unknown) => {
+          const block = b as { type?: unknown; tool_use_id?: unknown; content?: unknown };
+          if (block.type !== 'tool_result' || block.tool_use_id !== edit.toolUseId) return b;
+          const body = typeof block.content === 'string' ? block.content : JSON.stringify(block.content ?? '');
+          return { type: 'text', text: `[Result of tool call ${edit.toolUseId}, whose call is missing from this session:]\n${body}` };
+        });
+      }
+      return JSON.stringify(entry);
+  }
+}
+
+/** Replaces every `"sessionId":"<from>"` in a record's bytes. */
+function replaceAll(buf: Buffer, from: string, to: string): Buffer {
+  const pattern = Buffer.from(`"sessionId":"${from}"`);
+  let at = buf.indexOf(pattern);
+  if (at === -1) return buf;
+  const replacement = Buffer.from(`"sessionId":"${to}"`);
+  const parts: Buffer[] = [];
+  let from0 = 0;
+  while (at !== -1) {
+    parts.push(buf.subarray(from0, at), replacement);
+    from0 = at + pattern.length;
+    at = buf.indexOf(pattern, from0);
+  }
+  parts.push(buf.subarray(from0));
+  return Buffer.concat(parts);
+}

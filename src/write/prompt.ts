@@ -40,7 +40,8 @@ export function continuationPrompt(f: PromptFacts): string {
   if (unsure.length > 0) steps.push(`Read ${unsure.map((c) => c.file ?? 'the file').join(', ')} and check the state above before changing ${unsure.length > 1 ? 'them' : 'it'}.`);
   if (ask.length > 0) steps.push(`Ask the user before running again: ${ask.map(short).join('; ')}; its effects may already be in place.`);
   if (f.partialText) steps.push('Answer the last request again from where your response was cut off, without repeating what you already said.');
-  steps.push(f.lastUserRequest ? 'Then continue with the last request; do not claim work is done that the list above does not show as done.' : 'Then continue where the session stopped.');
+  const then = steps.length > 0 ? 'Then continue' : 'Continue';
+  steps.push(f.lastUserRequest ? `${then} with the last request; do not claim work is done that the list above does not show as done.` : `${then} where the session stopped.`);
   steps.forEach((s, i) => out.push(`${i + 1}. ${s}`));
   return out.join('\n');
 }

@@ -42,6 +42,9 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
   if (codes.has('blank-content')) planRemovals(index, findings.filter((f) => f.code === 'blank-content').map((f) => f.line), 'entry with no content', actions, lostAndFound, loader);
   const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.message.includes('stopped after its thinking'));
   if (thinkingOnly.length > 0) planRemovals(index, thinkingOnly.flatMap((f) => f.related ?? []), 'unfinished response with nothing but thinking', actions, lostAndFound, loader);
+  for (const f of findings) {
+    if (f.code === 'unfinished-turn' && !thinkingOnly.includes(f)) planCutOffNote(index, loader, f.line, actions);
+  }
   if (codes.has('conversation-starts-mid-way')) planFirstPrompt(index, loader, actions);
   for (const f of findings) {
     if (f.code !== 'orphaned-tool-result' || f.toolUseId === undefined) continue;
@@ -119,6 +122,32 @@ function planFirstPrompt(index: SessionIndex, loader: EntryLoader, actions: Repa
   });
   actions.push({ action: 'insert-before', line: first.line, entries: [entry], safety: 'safe', detail: 'user message noting the missing start of the conversation' });
   actions.push({ action: 'link-parent', at: refOf(first), parentUuid: uuid, safety: 'safe', detail: 'linked to the note on the missing start' });
+}
+
+/** Claude Code 2.1.328's own words after salvaging a response cut off mid-stream (real-client-2.1.328.md, e2). */
+export const CUT_OFF_TEXT = 'Your response above was cut off mid-stream. Resume directly from where it stops — no apology, no recap. If none of it survived, answer the request from the start.';
+
+/** After a partial response, the note Claude Code itself writes when it salvages one, linked into the chain. */
+function planCutOffNote(index: SessionIndex, loader: EntryLoader, line: number, actions: RepairAction[]): void {
+  const last = index.entries.find((e) => e.line === line && e.type === 'assistant');
+  if (!last?.uuid) return;
+  const source = loader.load(last) ?? {};
+  const uuid = randomUUID();
+  const entry: Record<string, unknown> = { parentUuid: last.uuid };
+  for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
+  const at = Date.parse(last.timestamp ?? '');
+  Object.assign(entry, {
+    type: 'user',
+    message: { role: 'user', content: CUT_OFF_TEXT },
+    isMeta: true,
+    uuid,
+    timestamp: new Date((Number.isNaN(at) ? Date.now() : at) + 1).toISOString(),
+  });
+  actions.push({ action: 'insert-after', line: last.line, entries: [entry], safety: 'safe', detail: 'note that the response above was cut off mid-stream', toolUseIds: [] });
+  for (const child of index.children.get(last.uuid) ?? []) {
+    if (child.isSidechain || child.messageId === last.messageId) continue;
+    actions.push({ action: 'link-parent', at: refOf(child), parentUuid: uuid, safety: 'safe', detail: `linked after the cut-off note at line ${last.line}` });
+  }
 }
 
 export const FIRST_PROMPT_TEXT = '[Recovered session] The start of this conversation is missing from the transcript; it begins mid-way.';

@@ -8,7 +8,8 @@ const meta: RuleMeta = {
   description: 'An assistant response was cut off mid-stream: its text is partial and the model never finished the turn.',
   fix: {
     safety: 'safe',
-    description: 'A response that got no further than thinking cannot be sent back (the final block cannot be thinking): remove it, keeping it in the snapshot. Partial text stays.',
+    description:
+      "Partial text stays, followed by Claude Code's own note for a cut-off response; a response that got no further than thinking cannot be sent back (the final block cannot be thinking) and is removed, kept in the snapshot.",
   },
   catalogue: 'C15',
 };

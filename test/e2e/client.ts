@@ -26,7 +26,10 @@ export interface ClientRun {
   pid: number;
   /** The value of MARKER_VAR in the environment of the client and everything it starts. */
   marker: string;
+  /** Settles once the client has exited and its output pipes have closed. */
   exited: Promise<ClientExit>;
+  /** Settles once the client process has exited, even while a leftover child still holds its pipes. */
+  died: Promise<void>;
 }
 
 export interface RunClientOptions {
@@ -123,7 +126,8 @@ export function runClient(options: RunClientOptions): ClientRun {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { pid: child.pid, marker, exited };
+  const died = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { pid: child.pid, marker, exited, died };
 }
 
 export interface LeftoverProcess {
@@ -140,11 +144,11 @@ export interface KilledRun {
 /** SIGKILLs the client, then every process it left behind. */
 export async function killRun(run: ClientRun): Promise<KilledRun> {
   killPid(run.pid);
-  const exit = await run.exited;
+  await run.died;
   const mine = (marker: string): boolean => marker === run.marker;
   const leftovers = markedProcesses(mine).map((pid) => ({ pid, cmdline: cmdlineOf(String(pid)) }));
   endMarked(mine);
-  return { exit, leftovers };
+  return { exit: await run.exited, leftovers };
 }
 
 /** Ends every process started by this module's runs; for afterEach/afterAll, so a failing test leaks nothing. */
@@ -161,12 +165,14 @@ process.once('exit', () => {
   }
 });
 
+// Synchronous, so the exit handler can use it too.
 function endMarked(matches: (marker: string) => boolean): void {
-  // Bounded: a dying shell may start one more child between two scans.
-  for (let round = 0; round < 20; round++) {
+  // Bounded: a dying shell may start one more child between two scans, and a killed process takes a moment to go.
+  for (let round = 0; round < 40; round++) {
     const pids = markedProcesses(matches);
     if (pids.length === 0) return;
     for (const pid of pids) killPid(pid);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
   }
   throw new Error(`processes marked by this test survive SIGKILL: ${markedProcesses(matches).join(', ')}`);
 }

@@ -22,6 +22,7 @@ const prompt = (text: string, extra: Record<string, unknown> = {}): Record<strin
 let mock: MockApi | undefined;
 
 afterEach(async () => {
+  expect(mock?.failures ?? []).toEqual([]);
   await mock?.close();
   mock = undefined;
 });
@@ -184,7 +185,7 @@ describe('mock Messages API', () => {
   it('goes down and comes back on the same port', async () => {
     const api = await start({});
     const port = api.port;
-    await api.closePort();
+    await api.close();
     await expect(post(api, prompt('down'))).rejects.toThrow();
     await api.listen();
     expect(api.port).toBe(port);

@@ -30,7 +30,10 @@ export type StreamEventName =
 export type FaultPoint = { after: { event: StreamEventName; index?: number; nth?: number } } | { afterEvents: number };
 
 export type Fault =
-  /** stall: the socket stays open and silent; drop: the socket is destroyed; error: an SSE `overloaded_error` ends the stream. */
+  /**
+   * stall: the socket stays open and silent; drop: the socket is destroyed; error: an SSE `overloaded_error` ends
+   * the stream (a `stream:false` request gets HTTP 529 instead).
+   */
   | ({ type: 'stall' | 'drop' | 'error' } & FaultPoint)
   /** An HTTP error status (default 529) before any byte of the answer. */
   | { type: 'http'; status?: number };
@@ -61,8 +64,11 @@ export interface MockApiOptions {
   turns?: ScriptedTurn[];
   /** The text of every main-loop answer once the script is exhausted. */
   finalText?: string;
+  /** 0 or absent: any free port. */
   port?: number;
+  /** Every request is also appended here as one JSONL line. */
   logFile?: string;
+  /** Enforce R5 (tool_result blocks first) too. */
   strictOrder?: boolean;
   /** Pause between two SSE events; a paced stream lets the client run tools before the message completes. */
   eventDelayMs?: number;
@@ -88,52 +94,56 @@ const SECRET_HEADERS = new Set(['x-api-key', 'authorization']);
 
 export class MockApi extends EventEmitter<MockApiEvents> {
   readonly requests: RecordedRequest[] = [];
+  /** Errors raised while answering a request. */
+  readonly failures: unknown[] = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly sentTurns = new Set<number>();
   private turnsServed = 0;
-  private port_ = 0;
+  private boundPort = 0;
 
   constructor(private readonly options: MockApiOptions = {}) {
     super();
   }
 
   get port(): number {
-    return this.port_;
+    return this.boundPort;
   }
 
   get baseUrl(): string {
-    return `http://${HOST}:${this.port_}`;
+    return `http://${HOST}:${this.boundPort}`;
   }
 
-  /** Listens on the configured port (0: any free port), or on the port it had before closePort(). */
+  /** Listens on the configured port, or again on the port it had before close(). */
   async listen(): Promise<void> {
-    // A request cut off by closePort() or a client kill has nobody left to answer.
-    const server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
+    if (this.server !== undefined) throw new Error('mock API is already listening');
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // Most often a client killed mid-request; kept so a test can tell a mock bug from that.
+        this.failures.push(error);
+        res.destroy();
+      });
+    });
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port_ || this.options.port || 0, HOST, () => resolve());
+      server.listen(this.boundPort || this.options.port || 0, HOST, () => resolve());
     });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('mock API has no TCP address');
-    this.port_ = address.port;
+    this.boundPort = address.port;
     this.server = server;
   }
 
   /** Takes the API down: stops listening and cuts every open connection. listen() brings it back on the same port. */
-  async closePort(): Promise<void> {
+  async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  close(): Promise<void> {
-    return this.closePort();
   }
 
   /** Resolves with the request at this position once it has arrived. */
@@ -184,17 +194,8 @@ export class MockApi extends EventEmitter<MockApiEvents> {
       sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `Not found: ${req.method ?? ''} ${path}` } }, requestId);
       return;
     }
-    try {
-      record.body = JSON.parse(raw) as unknown;
-      record.issues = validateMessagesRequest(record.body, {
-        betas: betasOf(req.headers['anthropic-beta']),
-        strictOrder: this.options.strictOrder ?? false,
-      });
-    } catch (error) {
-      record.issues = [{ rule: 'R12', path: '', message: `The request body is not valid JSON: ${(error as Error).message}` }];
-    }
+    this.validate(record, raw, req.headers);
     const firstIssue = record.issues[0];
-    record.valid = firstIssue === undefined;
     if (firstIssue !== undefined) {
       record.answer = 'rejected';
       this.record(record);
@@ -207,20 +208,7 @@ export class MockApi extends EventEmitter<MockApiEvents> {
       sendJson(res, 200, { input_tokens: estimateTokens(raw) }, requestId);
       return;
     }
-    const isMainLoop = Array.isArray(body.tools) && body.tools.length > 0;
-    const turns = this.options.turns ?? [];
-    let turn: ScriptedTurn;
-    if (!isMainLoop) {
-      record.answer = 'side';
-      turn = { content: [{ type: 'text', text: SIDE_TEXT }] };
-    } else if (this.turnsServed < turns.length) {
-      record.answer = 'turn';
-      record.turnIndex = this.turnsServed;
-      turn = turns[this.turnsServed++] as ScriptedTurn;
-    } else {
-      record.answer = 'final';
-      turn = { content: [{ type: 'text', text: this.options.finalText ?? 'Resumed OK.' }] };
-    }
+    const turn = this.pickTurn(record, body);
     this.record(record);
     const reply = { requestId, model: typeof body.model === 'string' ? body.model : 'claude-mock', inputTokens: estimateTokens(raw) };
     if (turn.fault?.type === 'http') {
@@ -231,6 +219,33 @@ export class MockApi extends EventEmitter<MockApiEvents> {
     } else {
       this.answerWhole(res, turn, record, reply);
     }
+  }
+
+  private validate(record: RecordedRequest, raw: string, headers: IncomingHttpHeaders): void {
+    try {
+      record.body = JSON.parse(raw) as unknown;
+      record.issues = validateMessagesRequest(record.body, { betas: betasOf(headers['anthropic-beta']), strictOrder: this.options.strictOrder ?? false });
+    } catch (error) {
+      record.issues = [{ rule: 'R12', path: '', message: `The request body is not valid JSON: ${(error as Error).message}` }];
+    }
+    record.valid = record.issues.length === 0;
+  }
+
+  /** Main-loop requests (with tools) take the next scripted turn, or the final text once the script is used up. */
+  private pickTurn(record: RecordedRequest, body: Record<string, unknown>): ScriptedTurn {
+    const turns = this.options.turns ?? [];
+    const scripted = turns[this.turnsServed];
+    if (!(Array.isArray(body.tools) && body.tools.length > 0)) {
+      record.answer = 'side';
+      return { content: [{ type: 'text', text: SIDE_TEXT }] };
+    }
+    if (scripted !== undefined) {
+      record.answer = 'turn';
+      record.turnIndex = this.turnsServed++;
+      return scripted;
+    }
+    record.answer = 'final';
+    return { content: [{ type: 'text', text: this.options.finalText ?? 'Resumed OK.' }] };
   }
 
   private record(record: RecordedRequest): void {

@@ -38,6 +38,7 @@ describe('Claude Code 2.1.328 against the mock API', () => {
 
     expect(exit.code, describeExit(exit)).toBe(0);
     expect(mock.requests.filter((request) => !request.valid)).toEqual([]);
+    expect(mock.failures).toEqual([]);
     expect(mock.requests.filter((request) => request.answer === 'turn').map((request) => request.turnIndex)).toEqual([0, 1]);
     const second = mock.requests.find((request) => request.turnIndex === 1)?.body as { messages: { content: unknown }[] };
     expect(JSON.stringify(second.messages.at(-1)?.content)).toContain('A tiny project that the end-to-end tests');

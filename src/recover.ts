@@ -85,7 +85,8 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
 function buildSnapshot(a: Analysis, plan: RepairPlan, o: { now: Date; repairedId: string | null; repairedFile: string | null; resumeId: string | null }): RecoverySnapshot {
   const phase = disconnectPhase(a);
   const otherDamage = a.findings
-    .filter((f) => f.severity !== 'notice' && f.code !== 'orphaned-tool-use' && f.code !== 'unfinished-turn')
+    // The model needs what changed in its conversation; the process record is for the user.
+    .filter((f) => f.severity !== 'notice' && !['orphaned-tool-use', 'unfinished-turn', 'crashed-client'].includes(f.code))
     .map((f) => `line ${f.line}: ${f.message} (${f.code})`);
   const prompt = a.healthy
     ? null

@@ -36,7 +36,9 @@ export function continuationPrompt(f: PromptFacts): string {
   if (retry.length > 0) steps.push(`Run the read-only call${retry.length > 1 ? 's' : ''} again: ${retry.map(short).join('; ')}.`);
   const applied = verify.filter((c) => c.file_state === 'applied');
   if (applied.length > 0) steps.push(`Do not redo ${applied.length > 1 ? 'these edits' : 'this edit'}, already on disk: ${applied.map(short).join('; ')}.`);
-  const unsure = verify.filter((c) => c.file_state !== 'applied');
+  const notApplied = verify.filter((c) => c.file_state === 'not_applied');
+  if (notApplied.length > 0) steps.push(`Make ${notApplied.length > 1 ? 'these changes' : 'this change'} again if still wanted; ${notApplied.length > 1 ? 'they are' : 'it is'} not on disk: ${notApplied.map(short).join('; ')}.`);
+  const unsure = verify.filter((c) => c.file_state !== 'applied' && c.file_state !== 'not_applied');
   if (unsure.length > 0) steps.push(`Read ${unsure.map((c) => c.file ?? 'the file').join(', ')} and check the state above before changing ${unsure.length > 1 ? 'them' : 'it'}.`);
   if (ask.length > 0) steps.push(`Ask the user before running again: ${ask.map(short).join('; ')}; its effects may already be in place.`);
   if (f.partialText) steps.push('Answer the last request again from where your response was cut off, without repeating what you already said.');

@@ -21,7 +21,7 @@ const INTERRUPTED = "[Tool call interrupted: the session ended before this call'
 
 interface Expectation {
   kind: CrashKind;
-  /** tool_use ids answered in the file, in order. */
+  /** tool_use ids answered in the file, in the order of the calls. */
   answered: string[];
   /** tool_use ids left without a result; the file's conversation ends with them. */
   orphans: string[];
@@ -58,7 +58,8 @@ describe.each(scenarios)('a 2.1.328 session killed with $kind', ({ kind, answere
 
   it('ends with the unanswered tool_use entries, every line complete', async () => {
     const conversation = conversationEntries(await readSessionEntries(crash.sessionFile));
-    expect(toolResults(conversation)).toEqual(answered);
+    // Parallel Reads finish in either order.
+    expect(toolResults(conversation).sort()).toEqual([...answered].sort());
     expect(toolUses(conversation)).toEqual([...answered, ...orphans]);
     const tail = conversation.slice(-orphans.length);
     expect(tail.map((entry) => [entry.type, blocksOfEntry(entry).map((block) => block.id)])).toEqual(orphans.map((id) => ['assistant', [id]]));

@@ -13,7 +13,7 @@ const rule: Rule = {
     clients
       .filter((c) => !c.alive && c.sessionId !== null && c.sessionId === index.sessionId)
       .map((c) =>
-        report(meta, index.leaf ?? 0, `Claude Code ${c.version ?? ''} (pid ${c.pid}) died while ${c.status ?? 'holding'} this session; record ${c.file} was left behind`.replace('  ', ' ')),
+        report(meta, index.leaf ?? 0, `Claude Code${c.version ? ` ${c.version}` : ''} (pid ${c.pid}) died while this session was ${c.status ?? 'open'}; its record ${c.file} was left behind`),
       ),
 };
 export default rule;

@@ -288,6 +288,33 @@ export class Transcript {
     return this;
   }
 
+  /**
+   * Cuts the last line written, as a crash mid-append does: to `at` characters, or just after the
+   * first occurrence of `at` when it is a string.
+   */
+  cutLast(at: number | string): this {
+    const line = this.lines[this.lines.length - 1];
+    if (typeof line !== 'string') throw new Error('cutLast: no text line to cut');
+    const end = typeof at === 'number' ? at : line.indexOf(at) + at.length;
+    if (end <= 0 || end >= line.length) throw new Error(`cutLast: ${JSON.stringify(at)} does not cut the line`);
+    this.lines[this.lines.length - 1] = line.slice(0, end);
+    return this;
+  }
+
+  /** The text of line `n` (1-based), to damage it or glue it to another. */
+  line(n: number): string {
+    const line = this.lines[n - 1];
+    if (typeof line !== 'string') throw new Error(`line ${n} is not a text line`);
+    return line;
+  }
+
+  /** Replaces line `n` (1-based) with other text or bytes. */
+  replace(n: number, line: string | Buffer): this {
+    if (n < 1 || n > this.lines.length) throw new Error(`no line ${n}`);
+    this.lines[n - 1] = line;
+    return this;
+  }
+
   /** The file's bytes: lines joined by `\n`, with a final newline unless told otherwise. */
   bytes(trailingNewline = true): Buffer {
     const parts: Buffer[] = [];
@@ -433,4 +460,29 @@ export function ruleTester(rule: Rule, tables: RuleTables): void {
       });
     });
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real sessions with no finding at all, one or two per client generation (the `valid` side of every table)
+
+const DAAAIN = 'daaain__claude-code-log/test/test_data/real_projects';
+export const HEALTHY_CORPUS: readonly { version: string; what: string; path: string }[] = [
+  { version: '1.0.24', what: 'first 1.0.x session', path: `${DAAAIN}/-Users-dain-workspace-claude-code-log-sample/fe869ecb-c176-478f-9734-7e4b8ef12cff.jsonl` },
+  { version: '1.0.56', what: '1.0.x session with tool calls', path: `${DAAAIN}/-Users-dain-workspace-claude-code-log-sample/12a546d1-83a7-49a6-abba-5400db340b43.jsonl` },
+  { version: '1.0.128', what: 'last 1.0.x', path: `${DAAAIN}/-Users-dain-workspace-danieldemmel-me-next/4379d1bf-ccb1-414e-a856-9791b73f3af2.jsonl` },
+  { version: '2.0.74', what: 'main session beside its warm-up agent files', path: 'kfischer-okarin__scripts-and-tools/src/claude-history/test/fixtures/claude-projects/-Users-user-project/0d3b22c1-ba90-4fd3-b8d2-056ffc626725.jsonl' },
+  { version: '2.0.76', what: 'compacted session', path: 'codemie-ai__codemie-code/tests/integration/session/fixtures/session-624a4a58.jsonl' },
+  { version: '2.1.5', what: 'Entire copy (no final newline)', path: 'entireio__cli/82/94a9921cfd/0/full.jsonl' },
+  { version: '2.1.14', what: 'snapshot-test recording', path: 'DRMacIver__claude-reliability/snapshot-tests/tests/hello-world-script/transcript.jsonl' },
+  { version: '2.1.19', what: 'Entire copy ending on a complete line without newline', path: 'entireio__cli/10/a740e118e0/0/full.jsonl' },
+  { version: '2.1.39', what: 'compacted session with hooks and thinking', path: 'marot__spotter/test/fixtures/transcripts/258c7280-ae70-4798-800f-63464d01a85d.jsonl' },
+  { version: '2.1.42', what: 'session with hook progress', path: `${DAAAIN}/-experiments-ideas/03eb5929-52b3-4b13-ada3-b93ae35806b8.jsonl` },
+  { version: '2.1.114', what: 'session with attachments and last-prompt lines', path: `${DAAAIN}/-experiments-worktrees/ef958aa1-0e93-49f0-bb71-150f63befcd1.jsonl` },
+  { version: '2.1.114', what: 'subagent file (every entry a sidechain)', path: `${DAAAIN}/-experiments-worktrees/ef958aa1-0e93-49f0-bb71-150f63befcd1/subagents/agent-a4ca7529859c158c2.jsonl` },
+  { version: '2.1.152', what: 'sdk-cli session with a last-prompt pin', path: 'kvsankar__agent-history/tests/fixtures/real_sessions/claude/session-01.jsonl' },
+];
+
+/** The healthy corpus sessions as `valid` cases. */
+export function healthyCorpus(): ValidCase[] {
+  return HEALTHY_CORPUS.map((c) => ({ name: `corpus ${c.version}: ${c.what}`, session: corpus(c.path) }));
 }

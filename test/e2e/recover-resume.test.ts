@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccrescue } from '../helpers/cli.js';
 import { endAllRuns, printModeArgs, runClient, type ClientVersion } from './client.js';
@@ -32,9 +33,9 @@ interface Message {
 const blocks = (m: Message): Block[] => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content);
 const textOf = (b: Block): string => (typeof b.content === 'string' ? b.content : Array.isArray(b.content) ? (b.content as Block[]).map((c) => c.text ?? '').join('') : (b.text ?? ''));
 
-/** Runs `ccrescue recover` on the crashed session exactly as a user would. */
-function recoverCrash(crash: Crash): Recovered {
-  const r = ccrescue(['recover', crash.sessionId, '--claude-dir', crash.claudeDir, '--json']);
+/** Runs `ccrescue recover` on the crashed session (or another session file) exactly as a user would. */
+function recoverCrash(crash: Crash, session: string = crash.sessionId): Recovered {
+  const r = ccrescue(['recover', session, '--claude-dir', crash.claudeDir, '--json']);
   expect(r.code, r.stderr).toBe(0);
   const doc = JSON.parse(r.stdout) as {
     status: string;
@@ -115,4 +116,24 @@ describe.each<CrashKind>(['bash-running', 'parallel-running'])('a real 2.1.328 s
       expect(sentBlocks.some((b) => b.type === 'tool_result' && b.tool_use_id === id && textOf(b).startsWith('connection_lost'))).toBe(true);
     }
   }, RESUME_TIMEOUT_MS);
+
+  if (kind === 'parallel-running') {
+    it('keeps a delivered Edit whose result line was torn mid-history, with what the disk says', async () => {
+      // Tear the Edit's result line in half, as a crash during that append would; 2.1.328 drops that turn.
+      const lines = (await readFile(crash.sessionFile, 'utf8')).split('\n');
+      const at = lines.findIndex((l) => l.includes('"tool_use_id":"toolu_h_edit_math"') && l.includes('"type":"user"'));
+      expect(at).toBeGreaterThan(0);
+      lines[at] = lines[at]!.slice(0, Math.floor(lines[at]!.length / 2));
+      const torn = join(dirname(crash.sessionFile), 'torn-copy.jsonl');
+      await writeFile(torn, lines.join('\n'));
+      const recovered = recoverCrash(crash, torn);
+      expect(recovered.orphans).toContain('toolu_h_edit_math');
+      const requests = await resume(crash, recovered, '2.1.328');
+      expect(requests[0]!.issues).toEqual([]);
+      const sentBlocks = (requests[0]!.body as { messages: Message[] }).messages.flatMap(blocks);
+      expect(sentBlocks.filter((b) => b.type === 'tool_use').map((b) => b.id)).toEqual(toolUseIds);
+      const editResult = sentBlocks.find((b) => b.type === 'tool_result' && b.tool_use_id === 'toolu_h_edit_math')!;
+      expect(textOf(editResult)).toMatch(/^connection_lost: .*already has this change/);
+    }, RESUME_TIMEOUT_MS);
+  }
 });

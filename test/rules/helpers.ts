@@ -53,6 +53,13 @@ async function removeTempRoot(): Promise<void> {
   root = null;
 }
 
+/** `line` as bytes, with `marker` replaced by raw `bytes` (NULs, invalid UTF-8: never stored as text). */
+export function withBytes(line: string, marker: string, bytes: number[] | Buffer): Buffer {
+  const at = line.indexOf(marker);
+  if (at === -1) throw new Error(`withBytes: ${marker} not in the line`);
+  return Buffer.concat([Buffer.from(line.slice(0, at), 'utf8'), Buffer.from(bytes), Buffer.from(line.slice(at + marker.length), 'utf8')]);
+}
+
 /** A pid no process has: above the largest pid_max Linux allows (2^22). */
 export const DEAD_PID = 4_194_304 + 12_345;
 
@@ -361,6 +368,11 @@ export function healthy(o: TranscriptOptions = {}): Transcript {
 export interface ValidCase {
   name: string;
   session: () => Fixture | Promise<Fixture>;
+  /**
+   * A known bug outside src/rules makes this case fail today: it runs as `it.fails`, so the table
+   * says loudly (by failing) when the bug is fixed and the mark must go.
+   */
+  knownBug?: string;
 }
 
 export interface ExpectedFinding {
@@ -445,19 +457,23 @@ export function ruleTester(rule: Rule, tables: RuleTables): void {
     });
 
     describe('valid', () => {
-      it.each(tables.valid.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-        const fx = await c.session();
-        expect(await findingsOf(code, fx)).toEqual([]);
-      });
+      for (const c of tables.valid) {
+        (c.knownBug ? it.fails : it)(c.knownBug ? `${c.name} [known bug: ${c.knownBug}]` : c.name, async () => {
+          const fx = await c.session();
+          expect(await findingsOf(code, fx)).toEqual([]);
+        });
+      }
     });
 
     describe('invalid', () => {
-      it.each(tables.invalid.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-        const fx = await c.session();
-        const found = await findingsOf(code, fx);
-        expect(found).toEqual(c.findings.map((e) => expect.objectContaining(expectedShape(code, e))));
-        if (rule.meta.fix && c.noRecovery === undefined) await expectRepaired(code, fx);
-      });
+      for (const c of tables.invalid) {
+        (c.knownBug ? it.fails : it)(c.knownBug ? `${c.name} [known bug: ${c.knownBug}]` : c.name, async () => {
+          const fx = await c.session();
+          const found = await findingsOf(code, fx);
+          expect(found).toEqual(c.findings.map((e) => expect.objectContaining(expectedShape(code, e))));
+          if (rule.meta.fix && c.noRecovery === undefined) await expectRepaired(code, fx);
+        });
+      }
     });
   });
 }

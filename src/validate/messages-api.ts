@@ -83,8 +83,10 @@ export function validateMessagesRequest(body: unknown, options: MessagesApiOptio
   const systemAllowed = (options.betas ?? []).some((beta) => beta.startsWith('per-turn-control-'));
   const turns: Turn[] = [];
   messages.forEach((message: unknown, index) => {
-    issues.push(...messageIssues(message, index, index === messages.length - 1, systemAllowed));
-    appendToTurns(turns, message, index);
+    const role = isRecord(message) ? message.role : undefined;
+    const blocks = isRecord(message) ? blocksOf(message, index) : [];
+    issues.push(...messageIssues(role, blocks, index, index === messages.length - 1, systemAllowed));
+    appendToTurns(turns, role, blocks, index);
   });
   issues.push(...firstTurnIssues(turns, messages.length));
   issues.push(...duplicateToolUseIssues(turns));
@@ -110,9 +112,8 @@ function blocksOf(message: Record<string, unknown>, index: number): LocatedBlock
   }));
 }
 
-function messageIssues(message: unknown, index: number, isLast: boolean, systemAllowed: boolean): MessagesApiIssue[] {
+function messageIssues(role: unknown, blocks: LocatedBlock[], index: number, isLast: boolean, systemAllowed: boolean): MessagesApiIssue[] {
   const issues: MessagesApiIssue[] = [];
-  const role = isRecord(message) ? message.role : undefined;
   if (role === 'system' && !systemAllowed) {
     issues.push({
       rule: 'R1',
@@ -123,7 +124,6 @@ function messageIssues(message: unknown, index: number, isLast: boolean, systemA
   } else if (role !== 'user' && role !== 'assistant' && role !== 'system') {
     issues.push({ rule: 'R1', path: `messages.${index}.role`, message: `messages.${index}.role: Input should be 'user' or 'assistant'` });
   }
-  const blocks = isRecord(message) ? blocksOf(message, index) : [];
   if (blocks.length === 0 && !(isLast && role === 'assistant')) {
     issues.push({
       rule: 'R10',
@@ -171,12 +171,11 @@ function toolResultContentIssues(content: unknown, path: string): MessagesApiIss
 }
 
 // System messages are transparent for pairing; reporting them is messageIssues' job (R1).
-function appendToTurns(turns: Turn[], message: unknown, index: number): void {
-  if (!isRecord(message) || (message.role !== 'user' && message.role !== 'assistant')) return;
-  const blocks = blocksOf(message, index);
+function appendToTurns(turns: Turn[], role: unknown, blocks: LocatedBlock[], index: number): void {
+  if (role !== 'user' && role !== 'assistant') return;
   const last = turns.at(-1);
-  if (last?.role === message.role) last.blocks.push(...blocks);
-  else turns.push({ role: message.role, firstMessage: index, blocks });
+  if (last?.role === role) last.blocks.push(...blocks);
+  else turns.push({ role, firstMessage: index, blocks });
 }
 
 function firstTurnIssues(turns: Turn[], messageCount: number): MessagesApiIssue[] {

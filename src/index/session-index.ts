@@ -18,7 +18,6 @@ export interface SessionIndex {
   byUuid: Map<string, EntryFacts>;
   /** uuids used by more than one entry: the later entries. */
   duplicateUuids: EntryFacts[];
-  children: Map<string, EntryFacts[]>;
   /** Assistant entries of one API message, in file order, keyed by message.id. */
   messageGroups: Map<string, EntryFacts[]>;
   toolCalls: Map<string, ToolCall>;
@@ -43,13 +42,11 @@ export interface SessionIndex {
   cwd: string | null;
 }
 
-const time = (e: EntryFacts): number => (e.timestamp ? Date.parse(e.timestamp) : Number.NaN);
 
 export function buildIndex(scan: SessionScan): SessionIndex {
   const { entries } = scan;
   const byUuid = new Map<string, EntryFacts>();
   const duplicateUuids: EntryFacts[] = [];
-  const children = new Map<string, EntryFacts[]>();
   const messageGroups = new Map<string, EntryFacts[]>();
   const toolCalls = new Map<string, ToolCall>();
   const duplicateToolUses = new Map<string, EntryFacts[]>();
@@ -59,29 +56,30 @@ export function buildIndex(scan: SessionScan): SessionIndex {
 
   for (const e of entries) {
     if (e.uuid !== undefined && isChainEntry(e)) {
-      if (byUuid.has(e.uuid)) duplicateUuids.push(e);
-      else byUuid.set(e.uuid, e);
+      if (byUuid.has(e.uuid)) {
+        e.duplicate = true;
+        duplicateUuids.push(e);
+      } else byUuid.set(e.uuid, e);
     }
     if (!e.isSidechain) {
       if (e.version) version = e.version;
       if (e.sessionId) sessionId ??= e.sessionId;
       if (e.cwd) cwd = e.cwd;
     }
-    if (e.type === 'assistant' && e.messageId !== undefined) {
+    if (e.type !== 'assistant') continue;
+    if (e.messageId !== undefined) {
       const group = messageGroups.get(e.messageId);
       if (group) group.push(e);
       else messageGroups.set(e.messageId, [e]);
     }
-    if (e.type === 'assistant') {
-      for (const b of e.blocks) {
-        if (b.type !== 'tool_use' || b.id === undefined) continue;
-        const known = toolCalls.get(b.id);
-        if (!known) toolCalls.set(b.id, { id: b.id, name: b.name ?? 'unknown', entry: e, results: [] });
-        else if (!sameEntryReplayed(known.entry, e)) {
-          const list = duplicateToolUses.get(b.id) ?? [known.entry];
-          list.push(e);
-          duplicateToolUses.set(b.id, list);
-        }
+    for (const b of e.blocks) {
+      if (b.type !== 'tool_use' || b.id === undefined) continue;
+      const known = toolCalls.get(b.id);
+      if (!known) toolCalls.set(b.id, { id: b.id, name: b.name ?? 'unknown', entry: e, results: [] });
+      else if (!sameEntryReplayed(known.entry, e)) {
+        const list = duplicateToolUses.get(b.id) ?? [known.entry];
+        list.push(e);
+        duplicateToolUses.set(b.id, list);
       }
     }
   }
@@ -90,14 +88,17 @@ export function buildIndex(scan: SessionScan): SessionIndex {
   const bridges = new Map<EntryFacts, EntryFacts | null>();
   let previousChainEntry: EntryFacts | null = null;
   for (const e of entries) {
-    if (e.uuid !== undefined && byUuid.get(e.uuid) === e && isChainEntry(e)) {
-      if ((typeof e.parentUuid === 'string' && !byUuid.has(e.parentUuid)) || restartsChain(e, previousChainEntry)) {
+    if (e.uuid !== undefined && !e.duplicate && isChainEntry(e)) {
+      const named = typeof e.parentUuid === 'string' ? byUuid.get(e.parentUuid) : undefined;
+      if ((typeof e.parentUuid === 'string' && named === undefined) || restartsChain(e, previousChainEntry)) {
         const target = e.isSidechain ? null : previousChainEntry;
         bridges.set(e, target);
-        if (target?.uuid !== undefined) addChild(children, target.uuid, e);
-      } else if (typeof e.parentUuid === 'string') {
-        addChild(children, e.parentUuid, e);
+        e.parent = target;
+      } else if (named !== undefined) {
+        e.parent = named;
+        e.parentUuid = named.uuid; // share the parent's string instead of keeping a second copy
       }
+      if (e.parent && isMessageEntry(e) && !e.isSidechain) e.parent.hasMessageChild = true;
       if (!e.isSidechain) previousChainEntry = e;
     }
     if (e.type !== 'user') continue;
@@ -109,16 +110,13 @@ export function buildIndex(scan: SessionScan): SessionIndex {
     }
   }
 
-  const parentOf = (e: EntryFacts): EntryFacts | undefined =>
-    bridges.has(e) ? (bridges.get(e) ?? undefined) : e.parentUuid ? byUuid.get(e.parentUuid) : undefined;
-  const { leaf, reason } = chooseLeaf(entries, byUuid, children, parentOf);
-  const branch = leaf ? loadedBranch(leaf, parentOf, messageGroups, toolCalls) : [];
+  const { leaf, reason } = chooseLeaf(entries, byUuid);
+  const branch = leaf ? loadedBranch(leaf, messageGroups, toolCalls) : [];
   return {
     scan,
     entries,
     byUuid,
     duplicateUuids,
-    children,
     messageGroups,
     toolCalls,
     duplicateToolUses,
@@ -132,6 +130,11 @@ export function buildIndex(scan: SessionScan): SessionIndex {
     sessionId,
     cwd,
   };
+}
+
+/** Entries linked to `e` as their parent (after bridging); a scan, for the few entries a repair moves. */
+export function childrenOf(index: SessionIndex, e: EntryFacts): EntryFacts[] {
+  return index.entries.filter((x) => x.parent === e && !x.duplicate);
 }
 
 /**
@@ -149,12 +152,6 @@ function restartsChain(e: EntryFacts, previous: EntryFacts | null): boolean {
   );
 }
 
-function addChild(children: Map<string, EntryFacts[]>, parent: string, child: EntryFacts): void {
-  const list = children.get(parent);
-  if (list) list.push(child);
-  else children.set(parent, [child]);
-}
-
 /** A replayed copy (same uuid, e.g. after a fork or resume) is the same entry, not a duplicate call. */
 function sameEntryReplayed(a: EntryFacts, b: EntryFacts): boolean {
   return a.uuid !== undefined && a.uuid === b.uuid;
@@ -165,36 +162,24 @@ function sameEntryReplayed(a: EntryFacts, b: EntryFacts): boolean {
  * (2.1.145+) pins the branch to an entry that exists (format-and-failures.md §5.2). A pin written
  * before later turns still selects its branch, so the leaf is the newest one at or below the pin.
  */
-function chooseLeaf(
-  entries: EntryFacts[],
-  byUuid: Map<string, EntryFacts>,
-  children: Map<string, EntryFacts[]>,
-  parentOf: (e: EntryFacts) => EntryFacts | undefined,
-): { leaf: EntryFacts | null; reason: SessionIndex['leafReason'] } {
+function chooseLeaf(entries: EntryFacts[], byUuid: Map<string, EntryFacts>): { leaf: EntryFacts | null; reason: SessionIndex['leafReason'] } {
   let pinnedUuid: string | undefined;
   for (const e of entries) if (e.type === 'last-prompt' && e.leafUuid) pinnedUuid = e.leafUuid;
   const pinned = pinnedUuid !== undefined ? byUuid.get(pinnedUuid) : undefined;
-  const leaves = entries.filter(
-    (e) =>
-      isMessageEntry(e) &&
-      !e.isSidechain &&
-      e.uuid !== undefined &&
-      byUuid.get(e.uuid) === e &&
-      !(children.get(e.uuid) ?? []).some((k) => isMessageEntry(k) && !k.isSidechain),
-  );
-  const underPin = pinned && !pinned.isSidechain ? leaves.filter((l) => descendsFrom(l, pinned, parentOf)) : [];
+  const leaves = entries.filter((e) => isMessageEntry(e) && !e.isSidechain && e.uuid !== undefined && !e.duplicate && !e.hasMessageChild);
+  const underPin = pinned && !pinned.isSidechain ? leaves.filter((l) => descendsFrom(l, pinned)) : [];
   const candidates = underPin.length > 0 ? underPin : leaves;
   let best: EntryFacts | null = null;
   for (const e of candidates) {
     // Later in the file wins ties and entries without a readable timestamp.
-    if (best === null || !(time(e) < time(best))) best = e;
+    if (best === null || !(e.time < best.time)) best = e;
   }
   return { leaf: best, reason: best === null ? 'none' : underPin.length > 0 ? 'last-prompt' : 'newest' };
 }
 
-function descendsFrom(e: EntryFacts, ancestor: EntryFacts, parentOf: (e: EntryFacts) => EntryFacts | undefined): boolean {
+function descendsFrom(e: EntryFacts, ancestor: EntryFacts): boolean {
   const seen = new Set<EntryFacts>();
-  for (let at: EntryFacts | undefined = e; at && !seen.has(at); at = parentOf(at)) {
+  for (let at: EntryFacts | null = e; at && !seen.has(at); at = at.parent) {
     if (at === ancestor) return true;
     seen.add(at);
   }
@@ -208,12 +193,11 @@ function descendsFrom(e: EntryFacts, ancestor: EntryFacts, parentOf: (e: EntryFa
  */
 function loadedBranch(
   leaf: EntryFacts,
-  parentOf: (e: EntryFacts) => EntryFacts | undefined,
   messageGroups: Map<string, EntryFacts[]>,
   toolCalls: Map<string, ToolCall>,
 ): EntryFacts[] {
   const included = new Set<EntryFacts>();
-  for (let e: EntryFacts | undefined = leaf; e && !included.has(e); e = parentOf(e)) {
+  for (let e: EntryFacts | null = leaf; e && !included.has(e); e = e.parent) {
     included.add(e);
   }
   const pending = [...included];

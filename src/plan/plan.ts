@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntryFacts } from '../read/facts.js';
-import type { SessionIndex } from '../index/session-index.js';
+import { childrenOf, type SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { Finding } from '../rules/types.js';
@@ -95,10 +95,10 @@ function planRemovals(index: SessionIndex, lines: number[], reason: string, acti
     lost.push({ line: e.line, reason, text: JSON.stringify(loader.load(e)) });
   }
   for (const e of removed) {
-    for (const child of e.uuid ? (index.children.get(e.uuid) ?? []) : []) {
+    for (const child of childrenOf(index, e)) {
       if (removed.has(child)) continue;
       let parent: EntryFacts | undefined = e;
-      while (parent && removed.has(parent)) parent = parent.parentUuid ? index.byUuid.get(parent.parentUuid) : undefined;
+      while (parent && removed.has(parent)) parent = parent.parent ?? undefined;
       actions.push({ action: 'link-parent', at: refOf(child), parentUuid: parent?.uuid ?? null, safety: 'safe', detail: `linked past the removed entry at line ${e.line}` });
     }
   }
@@ -112,7 +112,7 @@ function planFirstPrompt(index: SessionIndex, loader: EntryLoader, actions: Repa
   const uuid = randomUUID();
   const entry: Record<string, unknown> = { parentUuid: null };
   for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
-  const at = Date.parse(first.timestamp ?? '');
+  const at = first.time;
   Object.assign(entry, {
     type: 'user',
     message: { role: 'user', content: FIRST_PROMPT_TEXT },
@@ -135,7 +135,7 @@ function planCutOffNote(index: SessionIndex, loader: EntryLoader, line: number, 
   const uuid = randomUUID();
   const entry: Record<string, unknown> = { parentUuid: last.uuid };
   for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
-  const at = Date.parse(last.timestamp ?? '');
+  const at = last.time;
   Object.assign(entry, {
     type: 'user',
     message: { role: 'user', content: CUT_OFF_TEXT },
@@ -144,7 +144,7 @@ function planCutOffNote(index: SessionIndex, loader: EntryLoader, line: number, 
     timestamp: new Date((Number.isNaN(at) ? Date.now() : at) + 1).toISOString(),
   });
   actions.push({ action: 'insert-after', line: last.line, entries: [entry], safety: 'safe', detail: 'note that the response above was cut off mid-stream', toolUseIds: [] });
-  for (const child of index.children.get(last.uuid) ?? []) {
+  for (const child of childrenOf(index, last)) {
     if (child.isSidechain || child.messageId === last.messageId) continue;
     actions.push({ action: 'link-parent', at: refOf(child), parentUuid: uuid, safety: 'safe', detail: `linked after the cut-off note at line ${last.line}` });
   }
@@ -171,7 +171,7 @@ function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: Ac
   for (const [last, calls] of byMessage) {
     const lastEntry = loader.load(last) ?? {};
     let parent = last.uuid ?? null;
-    const baseTime = Date.parse(last.timestamp ?? '') || Date.now();
+    const baseTime = Number.isNaN(last.time) ? Date.now() : last.time;
     const entries = calls.map((call, i) => {
       const source = index.toolCalls.get(call.tool_use_id)!.entry;
       const text = connectionLostText(call);
@@ -190,7 +190,7 @@ function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: Ac
       return entry;
     });
     actions.push({ action: 'insert-after', line: last.line, entries, safety: 'safe', detail: `connection_lost result for ${calls.map((c) => `${c.tool} ${c.tool_use_id}`).join(', ')}`, toolUseIds: calls.map((c) => c.tool_use_id) });
-    for (const child of last.uuid ? (index.children.get(last.uuid) ?? []) : []) {
+    for (const child of childrenOf(index, last)) {
       if (child.isSidechain || (child.messageId !== undefined && child.messageId === last.messageId)) continue;
       actions.push({ action: 'link-parent', at: refOf(child), parentUuid: parent, safety: 'safe', detail: `linked after the connection_lost results at line ${last.line}` });
     }

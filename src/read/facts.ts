@@ -32,7 +32,8 @@ export interface EntryFacts {
   parentUuid?: string | null;
   logicalParentUuid?: string;
   sessionId?: string;
-  timestamp?: string;
+  /** The entry's timestamp in epoch milliseconds; NaN when it has none. */
+  time: number;
   version?: string;
   cwd?: string;
   isSidechain: boolean;
@@ -55,6 +56,12 @@ export interface EntryFacts {
   messageRef?: string;
   /** First schema problem, if the entry does not have the shape of its type. */
   shapeProblem?: string;
+  /** Set by the index: the entry it links to (after bridging a missing parent), null for a root. */
+  parent: EntryFacts | null;
+  /** Set by the index: a later entry that reuses an earlier entry's uuid. */
+  duplicate: boolean;
+  /** Set by the index: some non-sidechain user/assistant entry names this one as its parent. */
+  hasMessageChild: boolean;
 }
 
 export const INTERRUPTED_BY_CLIENT_PREFIX = '[Tool call interrupted';
@@ -110,63 +117,60 @@ function blockFacts(block: Json): BlockFacts {
   }
 }
 
+const NO_BLOCKS: readonly BlockFacts[] = Object.freeze([]);
+
 /** Extracts the facts of one parsed entry; never throws, whatever the entry holds. */
 export function entryFacts(entry: Json, index: number, line: number, part: number, pool: StringPool): EntryFacts {
   const type = str(entry.type) ?? '';
+  const timestamp = str(entry.timestamp);
+  const message = (type === 'user' || type === 'assistant') && typeof entry.message === 'object' && entry.message !== null ? (entry.message as Json) : null;
+  const content = message?.content;
+  // Every field is set here, in one order, so all facts share one compact object shape.
   const facts: EntryFacts = {
     index,
     line,
     part,
     type,
+    subtype: type === 'system' ? str(entry.subtype) : undefined,
     uuid: str(entry.uuid),
     parentUuid: entry.parentUuid === null ? null : str(entry.parentUuid),
+    logicalParentUuid: type === 'system' ? str(entry.logicalParentUuid) : undefined,
     sessionId: pool.get(str(entry.sessionId)),
-    timestamp: str(entry.timestamp),
+    time: timestamp === undefined ? Number.NaN : Date.parse(timestamp),
     version: pool.get(str(entry.version)),
     cwd: pool.get(str(entry.cwd)),
     isSidechain: entry.isSidechain === true,
     isMeta: entry.isMeta === true,
     isCompactSummary: entry.isCompactSummary === true,
     isApiErrorMessage: entry.isApiErrorMessage === true,
-    blocks: [],
+    messageId: type === 'assistant' ? pool.get(str(message?.id)) : undefined,
+    model: type === 'assistant' ? pool.get(str(message?.model)) : undefined,
+    stopReason: type === 'assistant' ? (message?.stop_reason === null ? null : str(message?.stop_reason)) : undefined,
+    blocks: typeof content === 'string' ? [isBlank(content) ? { type: 'text', blank: true } : { type: 'text' }] : Array.isArray(content) ? content.map(toBlockFacts) : (NO_BLOCKS as BlockFacts[]),
+    interruptMarker: undefined,
+    promptPreview: undefined,
+    leafUuid: type === 'last-prompt' || type === 'summary' ? str(entry.leafUuid) : undefined,
+    messageRef: type === 'file-history-snapshot' || type === 'file-history-delta' ? str(entry.messageId) : undefined,
+    shapeProblem: undefined,
+    parent: null,
+    duplicate: false,
+    hasMessageChild: false,
   };
-  if (type === 'system') {
-    facts.subtype = str(entry.subtype);
-    facts.logicalParentUuid = str(entry.logicalParentUuid);
-  } else if (type === 'last-prompt' || type === 'summary') {
-    facts.leafUuid = str(entry.leafUuid);
-  } else if (type === 'file-history-snapshot' || type === 'file-history-delta') {
-    facts.messageRef = str(entry.messageId);
-  }
-  const message = entry.message;
-  if ((type === 'user' || type === 'assistant') && typeof message === 'object' && message !== null) {
-    const m = message as Json;
-    const content = m.content;
-    if (typeof content === 'string') {
-      facts.blocks.push(isBlank(content) ? { type: 'text', blank: true } : { type: 'text' });
-      if (type === 'user') noteUserText(facts, content);
-    } else if (Array.isArray(content)) {
-      for (const block of content) {
-        if (typeof block !== 'object' || block === null) {
-          facts.blocks.push({ type: 'invalid' });
-          continue;
-        }
-        facts.blocks.push(blockFacts(block as Json));
-        if (type === 'user' && (block as Json).type === 'text') noteUserText(facts, str((block as Json).text) ?? '');
-      }
-    }
-    if (type === 'assistant') {
-      facts.messageId = pool.get(str(m.id));
-      facts.model = pool.get(str(m.model));
-      facts.stopReason = m.stop_reason === null ? null : str(m.stop_reason);
-    }
+  if (type === 'user') {
+    if (typeof content === 'string') noteUserText(facts, content);
+    else if (Array.isArray(content)) for (const block of content) if ((block as Json | null)?.type === 'text') noteUserText(facts, str((block as Json).text) ?? '');
   }
   return facts;
 }
 
+function toBlockFacts(block: unknown): BlockFacts {
+  return typeof block === 'object' && block !== null ? blockFacts(block as Json) : { type: 'invalid' };
+}
+
 function noteUserText(facts: EntryFacts, text: string): void {
   if (text.startsWith(INTERRUPT_MARKER_PREFIX)) facts.interruptMarker = true;
-  else if (!facts.isMeta && facts.promptPreview === undefined && !isBlank(text)) facts.promptPreview = text.slice(0, PREVIEW_CHARS);
+  // A slice would keep the whole prompt alive; copy the preview out of it.
+  else if (!facts.isMeta && facts.promptPreview === undefined && !isBlank(text)) facts.promptPreview = Buffer.from(text.slice(0, PREVIEW_CHARS)).toString();
 }
 
 /** True for entries that take part in the parentUuid chain. */

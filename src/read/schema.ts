@@ -83,6 +83,7 @@ export function shapeProblem(entry: Record<string, unknown>): string | null {
   if (typeof type !== 'string') return 'entry has no string "type"';
   const schema = ENTRY_SCHEMAS[type];
   if (!schema) return null; // unknown types pass through untouched
+  if (conformsQuickly(entry, type)) return null;
   const result = schema.safeParse(entry);
   if (!result.success) return describeIssue(result.error.issues[0]);
   if (type === 'user' || type === 'assistant') {
@@ -103,4 +104,72 @@ function describeIssue(issue: z.core.$ZodIssue | undefined, prefix?: string): st
   if (!issue) return 'invalid entry';
   const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
   return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+// A hand-written pass over the same fields as the schemas above, run first because it costs a
+// fraction of a zod parse on every line; zod runs only where it fails, to name the problem. It may
+// reject what zod accepts (zod then says null), never the reverse: a test checks both on the corpus.
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optStr = (v: unknown) => v === undefined || typeof v === 'string';
+const optBool = (v: unknown) => v === undefined || typeof v === 'boolean';
+
+export function conformsQuickly(e: Json, type: string): boolean {
+  switch (type) {
+    case 'user':
+    case 'assistant': {
+      if (!envelopeOk(e) || !isObj(e.message) || e.message.role !== type) return false;
+      const m = e.message;
+      const content = m.content;
+      if (type === 'assistant' && !(optStr(m.id) && optStr(m.model) && (m.stop_reason === undefined || m.stop_reason === null || typeof m.stop_reason === 'string'))) return false;
+      if (typeof content === 'string') return type === 'user';
+      return Array.isArray(content) && content.every(blockOk);
+    }
+    case 'system':
+      return envelopeOk(e) && optStr(e.subtype);
+    case 'attachment':
+      return envelopeOk(e) && isObj(e.attachment) && typeof e.attachment.type === 'string';
+    case 'progress':
+      return envelopeOk(e);
+    case 'summary':
+      return optStr(e.summary) && optStr(e.leafUuid);
+    case 'last-prompt':
+      return optStr(e.leafUuid) && optStr(e.lastPrompt);
+    case 'file-history-snapshot':
+      return typeof e.messageId === 'string' && isObj(e.snapshot) && (e.snapshot.trackedFileBackups === undefined || isObj(e.snapshot.trackedFileBackups)) && optBool(e.isSnapshotUpdate);
+    default:
+      return true;
+  }
+}
+
+function envelopeOk(e: Json): boolean {
+  return (
+    typeof e.uuid === 'string' &&
+    (e.parentUuid === undefined || e.parentUuid === null || typeof e.parentUuid === 'string') &&
+    optStr(e.sessionId) &&
+    optStr(e.timestamp) &&
+    optStr(e.version) &&
+    optBool(e.isSidechain) &&
+    optStr(e.cwd)
+  );
+}
+
+function blockOk(b: unknown): boolean {
+  if (!isObj(b) || typeof b.type !== 'string') return false;
+  switch (b.type) {
+    case 'text':
+      return typeof b.text === 'string';
+    case 'thinking':
+      return typeof b.thinking === 'string' && optStr(b.signature);
+    case 'tool_use':
+      return typeof b.id === 'string' && typeof b.name === 'string' && isObj(b.input);
+    case 'tool_result':
+      return (
+        typeof b.tool_use_id === 'string' &&
+        optBool(b.is_error) &&
+        (b.content === undefined || typeof b.content === 'string' || (Array.isArray(b.content) && b.content.every((c) => isObj(c) && typeof c.type === 'string')))
+      );
+    default:
+      return true;
+  }
 }

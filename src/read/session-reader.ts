@@ -35,8 +35,8 @@ export interface SessionScan {
   endsWithNewline: boolean;
   entries: EntryFacts[];
   /** Byte offset and length of each physical line (index = line - 1), to re-read an entry on demand. */
-  lineOffsets: number[];
-  lineLengths: number[];
+  lineOffsets: Float64Array;
+  lineLengths: Float64Array;
   damage: Map<number, LineDamage>;
   blankLines: number[];
   /** Whether the file changed size while it was read (a live writer). */
@@ -45,13 +45,19 @@ export interface SessionScan {
 
 const LONE_SURROGATE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
 
+function grow(a: Float64Array): Float64Array {
+  const bigger = new Float64Array(a.length * 2);
+  bigger.set(a);
+  return bigger;
+}
+
 /** Reads a session file once, streaming, into compact facts. Never throws on content. */
 export async function scanSession(path: string): Promise<SessionScan> {
   const before = statSync(path);
   const pool = new StringPool();
   const entries: EntryFacts[] = [];
-  const lineOffsets: number[] = [];
-  const lineLengths: number[] = [];
+  let lineOffsets: Float64Array = new Float64Array(1 << 12);
+  let lineLengths: Float64Array = new Float64Array(1 << 12);
   const damage = new Map<number, LineDamage>();
   const blankLines: number[] = [];
   let lineCount = 0;
@@ -69,10 +75,14 @@ export async function scanSession(path: string): Promise<SessionScan> {
     lineCount = raw.lineNo;
     endsWithNewline = raw.endsWithNewline;
     bytesRead = raw.offset + raw.bytes.length + (raw.endsWithNewline ? 1 : 0);
-    lineOffsets.push(raw.offset);
-    lineLengths.push(raw.bytes.length);
+    if (lineCount > lineOffsets.length) {
+      lineOffsets = grow(lineOffsets);
+      lineLengths = grow(lineLengths);
+    }
+    lineOffsets[lineCount - 1] = raw.offset;
+    lineLengths[lineCount - 1] = raw.bytes.length;
     const kinds: LineDamageKind[] = [];
-    const hasNul = raw.bytes.includes(0);
+    const hasNul = raw.mayHoldNul && raw.bytes.includes(0);
     if (hasNul) kinds.push('nul');
     if (!isUtf8(raw.bytes)) kinds.push('invalid-utf8');
     let text = raw.bytes.toString('utf8');
@@ -82,7 +92,7 @@ export async function scanSession(path: string): Promise<SessionScan> {
       else blankLines.push(raw.lineNo);
       continue;
     }
-    if ((text.includes('\\ud') || text.includes('\\uD')) && LONE_SURROGATE.test(text)) kinds.push('lone-surrogate');
+    if (raw.mayHoldEscape && LONE_SURROGATE.test(text)) kinds.push('lone-surrogate');
     let parsed: unknown;
     let parses = true;
     try {
@@ -117,8 +127,8 @@ export async function scanSession(path: string): Promise<SessionScan> {
     lineCount,
     endsWithNewline,
     entries,
-    lineOffsets,
-    lineLengths,
+    lineOffsets: lineOffsets.subarray(0, lineCount),
+    lineLengths: lineLengths.subarray(0, lineCount),
     damage,
     blankLines,
     grewWhileRead: after.size !== before.size || after.size !== bytesRead,

@@ -11,6 +11,6 @@ const meta: RuleMeta = {
 const rule: Rule = {
   meta,
   detect: ({ index }) =>
-    index.entries.filter((e) => e.shapeProblem !== undefined).map((e) => report(meta, e, `${e.type} entry: ${e.shapeProblem}`)),
+    index.entries.filter((e) => e.shapeProblem !== undefined).map((e) => report(meta, e, e.type ? `${e.type} entry: ${e.shapeProblem}` : e.shapeProblem!)),
 };
 export default rule;

@@ -9,5 +9,8 @@ export default lineDamageRule(
     fix: { safety: 'safe', description: 'Remove the line from the session; its bytes are kept in the snapshot.' },
     catalogue: 'C12',
   },
-  (line) => `line ${line} is not valid JSON and holds no complete entry`,
+  (line, damage) =>
+    damage.salvaged.length > 0
+      ? `line ${line} is not valid JSON: its entry is followed by characters JSON does not allow`
+      : `line ${line} is not valid JSON and holds no complete entry`,
 );

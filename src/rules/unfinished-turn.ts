@@ -1,4 +1,4 @@
-import type { EntryFacts } from '../read/facts.js';
+import type { BlockFacts, EntryFacts } from '../read/facts.js';
 import { atLeast } from '../index/version.js';
 import { report, type Finding, type Rule, type RuleMeta } from './types.js';
 
@@ -32,7 +32,8 @@ const rule: Rule = {
       if (last !== e && group.some((g) => g.stopReason)) return;
       seen.add(e.messageId);
       if (group.some((g) => g.stopReason)) return;
-      if (group.every((g) => g.blocks.every((b) => b.type === 'thinking' || b.type === 'redacted_thinking'))) {
+      // 2.1.3x wrote a whitespace text line before each thinking line; clients drop it before sending.
+      if (group.some((g) => g.blocks.some(isThinking)) && group.every((g) => g.blocks.every((b) => isThinking(b) || b.blank))) {
         findings.push(report(meta, last, `response ${e.messageId} stopped after its thinking: no text or tool call was recorded`, { related: group.map((g) => g.line) }));
         return;
       }
@@ -46,6 +47,8 @@ const rule: Rule = {
     return findings;
   },
 };
+
+const isThinking = (b: BlockFacts) => b.type === 'thinking' || b.type === 'redacted_thinking';
 
 function nextMessageAfter(messages: EntryFacts[], last: EntryFacts, from: number): EntryFacts | undefined {
   for (let j = from + 1; j < messages.length; j++) if (messages[j]!.index > last.index && messages[j]!.messageId !== last.messageId) return messages[j];

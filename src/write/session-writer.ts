@@ -68,7 +68,8 @@ export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: nu
         const edited = applyRecordActions(records[part]!, actions, raw.lineNo, part);
         if (edited === null) continue;
         const untouched = edited === raw.bytes;
-        await emit(withId(typeof edited === 'string' ? Buffer.from(edited) : edited), untouched ? raw.endsWithNewline : true);
+        // The reader reuses its buffer: an untouched line's bytes are copied before they are queued.
+        await emit(withId(typeof edited === 'string' ? Buffer.from(edited) : Buffer.from(edited)), untouched ? raw.endsWithNewline : true);
       }
       for (const a of actions) {
         if (a.action !== 'insert-after') continue;

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeSession } from '../../src/analyze.js';
 import { recover } from '../../src/recover.js';
-import { branchMessages } from '../../src/index/api-messages.js';
+import { branchMessages, type ApiMessage } from '../../src/index/api-messages.js';
 import { atLeast } from '../../src/index/version.js';
 import { validateMessagesRequest } from '../../src/validate/messages-api.js';
 import type { Finding, Rule, Severity } from '../../src/rules/types.js';
@@ -132,6 +132,8 @@ export class Transcript {
   readonly cwd: string;
   /** uuid of the last chain entry: the default parent of the next one. */
   last: string | null = null;
+  /** The same for sidechain entries (a subagent's own chain inside the file, 1.0.x). */
+  private lastSidechain: string | null = null;
   private readonly lines: (string | Buffer)[] = [];
   private clock: number;
   private readonly toolUseOwner = new Map<string, string>();
@@ -161,7 +163,7 @@ export class Transcript {
 
   private envelope(type: string, o: EntryOptions): Record<string, unknown> {
     return {
-      parentUuid: o.parent !== undefined ? o.parent : this.last,
+      parentUuid: o.parent !== undefined ? o.parent : o.isSidechain ? this.lastSidechain : this.last,
       isSidechain: o.isSidechain ?? false,
       userType: 'external',
       cwd: this.cwd,
@@ -176,7 +178,8 @@ export class Transcript {
     const uuid = o.uuid ?? randomUUID();
     Object.assign(entry, { uuid, timestamp: this.tick() }, o.isMeta ? { isMeta: true } : {}, o.extra ?? {});
     this.lines.push(JSON.stringify(entry));
-    if (!o.isSidechain) this.last = uuid;
+    if (o.isSidechain) this.lastSidechain = uuid;
+    else this.last = uuid;
     return uuid;
   }
 
@@ -209,7 +212,6 @@ export class Transcript {
     // From 2.1.100 on every block line carries the final stop_reason; older clients wrote null.
     const stop = o.stop !== undefined ? o.stop : atLeast(version, '2.1.100') ? complete : null;
     let uuid = '';
-    const blockList = list.length > 0 ? list : [];
     const write = (content: Block[]) => {
       const entry = this.envelope('assistant', o);
       entry.message = {
@@ -226,8 +228,8 @@ export class Transcript {
       uuid = this.chain(entry, o);
       for (const b of content) if (b.type === 'tool_use' && typeof b.id === 'string') this.toolUseOwner.set(b.id, uuid);
     };
-    if (blockList.length === 0) write([]);
-    for (const b of blockList) write([b]);
+    if (list.length === 0) write([]);
+    for (const b of list) write([b]);
     return uuid;
   }
 
@@ -322,6 +324,13 @@ export class Transcript {
     return this;
   }
 
+  /** Removes line `n` (1-based): the lines after it move up one. */
+  remove(n: number): this {
+    if (n < 1 || n > this.lines.length) throw new Error(`no line ${n}`);
+    this.lines.splice(n - 1, 1);
+    return this;
+  }
+
   /** The file's bytes: lines joined by `\n`, with a final newline unless told otherwise. */
   bytes(trailingNewline = true): Buffer {
     const parts: Buffer[] = [];
@@ -378,19 +387,18 @@ export interface ValidCase {
 export interface ExpectedFinding {
   line: number;
   severity: Severity;
-  /** A substring of the finding's message. */
-  message: string;
+  /** A substring of the finding's message, or a pattern it matches. */
+  message: string | RegExp;
   related?: number[];
   toolUseId?: string;
 }
 
 export interface InvalidCase extends ValidCase {
   findings: ExpectedFinding[];
-  /**
-   * For rules with a fix: the repair is checked unless this names why it cannot succeed
-   * (damage in the same file that no rule repairs).
-   */
+  /** For rules with a fix: the repair is checked unless this says why it cannot succeed. */
   noRecovery?: string;
+  /** Further checks on the messages a client would send from the repaired session. */
+  repaired?: (messages: ApiMessage[]) => void;
 }
 
 export interface RuleTables {
@@ -410,7 +418,7 @@ function expectedShape(code: string, e: ExpectedFinding) {
     code,
     line: e.line,
     severity: e.severity,
-    message: expect.stringContaining(e.message),
+    message: typeof e.message === 'string' ? expect.stringContaining(e.message) : expect.stringMatching(e.message),
     ...(e.related ? { related: e.related } : {}),
     ...(e.toolUseId ? { toolUseId: e.toolUseId } : {}),
   };
@@ -421,7 +429,7 @@ function expectedShape(code: string, e: ExpectedFinding) {
  * branch is a valid Messages API request, and that a second recover finds nothing to repair. The
  * repaired file is judged on its own (no Claude dir): process records name the original session.
  */
-export async function expectRepaired(code: string, fx: Fixture): Promise<void> {
+export async function expectRepaired(code: string, fx: Fixture, check?: (messages: ApiMessage[]) => void): Promise<void> {
   const dir = await tempDir('out-');
   const out = join(dir, 'repaired.jsonl');
   const first = await recover({ file: fx.file, claudeDir: fx.claudeDir, out });
@@ -432,6 +440,7 @@ export async function expectRepaired(code: string, fx: Fixture): Promise<void> {
   try {
     expect(again.findings.filter((f) => f.code === code)).toEqual([]);
     const messages = branchMessages(again.index, again.loader);
+    check?.(messages);
     if (messages.length === 0 || messages[messages.length - 1]!.role === 'assistant') messages.push({ role: 'user', content: [text('Please continue.')] });
     expect(validateMessagesRequest({ model: 'm', max_tokens: 1, messages })).toEqual([]);
   } finally {
@@ -471,7 +480,8 @@ export function ruleTester(rule: Rule, tables: RuleTables): void {
           const fx = await c.session();
           const found = await findingsOf(code, fx);
           expect(found).toEqual(c.findings.map((e) => expect.objectContaining(expectedShape(code, e))));
-          if (rule.meta.fix && c.noRecovery === undefined) await expectRepaired(code, fx);
+          if (rule.meta.fix && c.noRecovery === undefined) await expectRepaired(code, fx, c.repaired);
+          else if (c.repaired) throw new Error(`${c.name}: repaired() given, but the session is not repaired here`);
         });
       }
     });

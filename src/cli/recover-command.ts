@@ -30,7 +30,7 @@ export function registerRecover(program: Command): void {
       const file = locateSession(session, claudeDir, process.cwd());
       const result = await recover({ file, claudeDir, projectDir: flags.projectDir, dryRun: flags.dryRun, out: flags.out, inPlace: flags.inPlace, force: flags.force });
       if (flags.json) process.stdout.write(JSON.stringify(toJson(result), null, 2) + '\n');
-      else process.stdout.write(render(result));
+      else process.stdout.write(await render(result));
     });
 }
 
@@ -38,13 +38,13 @@ function toJson(r: RecoverResult) {
   return { status: r.status, file: r.file, written: r.written, snapshot: r.snapshot };
 }
 
-function render(r: RecoverResult): string {
+async function render(r: RecoverResult): Promise<string> {
   const color = useColor(process.stdout);
   const s = r.snapshot;
   const out: string[] = [];
   const counts = `${r.analysis.scan.lineCount} lines, ${s.client_version ? `Claude Code ${s.client_version}` : 'unknown client version'}`;
   out.push(`${r.file} (${counts})`);
-  if (s.findings.length > 0) out.push(findingsTable(s.findings, color));
+  if (s.findings.length > 0) out.push(await findingsTable(s.findings, color));
   if (r.status === 'healthy') {
     out.push(`healthy: nothing to recover${r.written.session ? `; copy written to ${r.written.session}` : ''}`);
     return out.join('\n') + '\n';

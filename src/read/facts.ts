@@ -95,13 +95,28 @@ function resultText(block: Json): string {
   return '';
 }
 
+// Blocks that carry no id share one frozen facts object each: most lines hold exactly such a block.
+const TEXT: BlockFacts = Object.freeze({ type: 'text' });
+const BLANK_TEXT: BlockFacts = Object.freeze({ type: 'text', blank: true });
+const THINKING: BlockFacts = Object.freeze({ type: 'thinking' });
+const UNSIGNED_THINKING: BlockFacts = Object.freeze({ type: 'thinking', unsigned: true });
+const PLAIN = new Map<string, BlockFacts>();
+const plain = (type: string): BlockFacts => {
+  let facts = PLAIN.get(type);
+  if (!facts) {
+    facts = Object.freeze({ type });
+    if (PLAIN.size < 64) PLAIN.set(type, facts);
+  }
+  return facts;
+};
+
 function blockFacts(block: Json): BlockFacts {
   const type = str(block.type) ?? 'unknown';
   switch (type) {
     case 'text':
-      return typeof block.text === 'string' && !isBlank(block.text) ? { type } : { type, blank: true };
+      return typeof block.text === 'string' && !isBlank(block.text) ? TEXT : BLANK_TEXT;
     case 'thinking':
-      return typeof block.signature === 'string' && block.signature !== '' ? { type } : { type, unsigned: true };
+      return typeof block.signature === 'string' && block.signature !== '' ? THINKING : UNSIGNED_THINKING;
     case 'tool_use':
     case 'server_tool_use':
       return { type, id: str(block.id), name: str(block.name) };
@@ -113,7 +128,7 @@ function blockFacts(block: Json): BlockFacts {
       return facts;
     }
     default:
-      return { type };
+      return plain(type);
   }
 }
 
@@ -146,7 +161,7 @@ export function entryFacts(entry: Json, index: number, line: number, part: numbe
     messageId: type === 'assistant' ? pool.get(str(message?.id)) : undefined,
     model: type === 'assistant' ? pool.get(str(message?.model)) : undefined,
     stopReason: type === 'assistant' ? (message?.stop_reason === null ? null : str(message?.stop_reason)) : undefined,
-    blocks: typeof content === 'string' ? [isBlank(content) ? { type: 'text', blank: true } : { type: 'text' }] : Array.isArray(content) ? content.map(toBlockFacts) : (NO_BLOCKS as BlockFacts[]),
+    blocks: typeof content === 'string' ? [isBlank(content) ? BLANK_TEXT : TEXT] : Array.isArray(content) ? content.map(toBlockFacts) : (NO_BLOCKS as BlockFacts[]),
     interruptMarker: undefined,
     promptPreview: undefined,
     leafUuid: type === 'last-prompt' || type === 'summary' ? str(entry.leafUuid) : undefined,
@@ -164,7 +179,7 @@ export function entryFacts(entry: Json, index: number, line: number, part: numbe
 }
 
 function toBlockFacts(block: unknown): BlockFacts {
-  return typeof block === 'object' && block !== null ? blockFacts(block as Json) : { type: 'invalid' };
+  return typeof block === 'object' && block !== null ? blockFacts(block as Json) : plain('invalid');
 }
 
 function noteUserText(facts: EntryFacts, text: string): void {

@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { statSync } from 'node:fs';
 import { readLines } from './line-reader.js';
-import { salvageLine } from './salvage.js';
 import { shapeProblem } from './schema.js';
 import { entryFacts, StringPool, type EntryFacts } from './facts.js';
 
@@ -44,6 +43,16 @@ export interface SessionScan {
 }
 
 const LONE_SURROGATE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
+
+const LONE_SURROGATE_CHAR = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether any string (or key) of a parsed value holds half of a surrogate pair. */
+function holdsLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE_CHAR.test(value);
+  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => LONE_SURROGATE_CHAR.test(k) || holdsLoneSurrogate(v));
+  return false;
+}
 
 function grow(a: Float64Array): Float64Array {
   const bigger = new Float64Array(a.length * 2);
@@ -92,7 +101,8 @@ export async function scanSession(path: string): Promise<SessionScan> {
       else blankLines.push(raw.lineNo);
       continue;
     }
-    if (raw.mayHoldEscape && LONE_SURROGATE.test(text)) kinds.push('lone-surrogate');
+    // The escape may only be mentioned ("\\ud83d" in prose): the parsed strings decide below.
+    const surrogateEscape = raw.mayHoldEscape && LONE_SURROGATE.test(text);
     let parsed: unknown;
     let parses = true;
     try {
@@ -102,6 +112,7 @@ export async function scanSession(path: string): Promise<SessionScan> {
     }
     if (parses) {
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        if (surrogateEscape && holdsLoneSurrogate(parsed)) kinds.push('lone-surrogate');
         addEntry(parsed as Record<string, unknown>, raw.lineNo, 0);
         if (kinds.length > 0) damage.set(raw.lineNo, { line: raw.lineNo, kinds, salvaged: [text], unplaced: null, length: raw.bytes.length });
       } else {
@@ -110,6 +121,8 @@ export async function scanSession(path: string): Promise<SessionScan> {
       }
       continue;
     }
+    // The salvage parser is loaded only for a damaged line; a healthy session never pays for it.
+    const { salvageLine } = await import('./salvage.js');
     const salvage = salvageLine(text);
     salvage.objects.forEach((obj, part) => addEntry(obj, raw.lineNo, part));
     const unplaced = [salvage.stub, salvage.tail].filter((s): s is string => s !== null && s.trim() !== '').join('\n') || null;

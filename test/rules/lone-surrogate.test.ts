@@ -31,7 +31,6 @@ ruleTester(rule, {
     },
     {
       name: 'text that talks about the escape "\\ud83d" (an escaped backslash, no surrogate)',
-      knownBug: 'src/read/session-reader.ts matches LONE_SURROGATE on the raw line, so `\\\\ud83d` counts',
       session: () => {
         const t = healthy();
         t.user(String.raw`Why does JSON.parse accept "\ud83d" on its own?`);

@@ -26,6 +26,25 @@ export interface RepairPlan {
 /** Envelope fields a synthetic entry copies from the entry it answers, as Claude Code does. */
 const ENVELOPE_FIELDS = ['isSidechain', 'userType', 'cwd', 'sessionId', 'version', 'gitBranch', 'slug', 'entrypoint'] as const;
 
+/**
+ * A new user entry in Claude Code's envelope: the identifying fields copied from the entry it
+ * sits beside, a fresh uuid, and a timestamp `offsetMs` from that entry's.
+ */
+function syntheticUserEntry(beside: EntryFacts, source: Record<string, unknown>, parentUuid: string | null, offsetMs: number, fields: Record<string, unknown>): Record<string, unknown> {
+  const entry: Record<string, unknown> = { parentUuid };
+  for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
+  const at = Number.isNaN(beside.time) ? Date.now() : beside.time;
+  return Object.assign(entry, { type: 'user', ...fields, uuid: randomUUID(), timestamp: new Date(at + offsetMs).toISOString() });
+}
+
+/** Links every child of `after` (its own message's block lines aside) to `parentUuid`. */
+function relinkChildren(index: SessionIndex, after: EntryFacts, parentUuid: string, detail: string, actions: RepairAction[]): void {
+  for (const child of childrenOf(index, after)) {
+    if (child.isSidechain || (child.messageId !== undefined && child.messageId === after.messageId)) continue;
+    actions.push({ action: 'link-parent', at: refOf(child), parentUuid, safety: 'safe', detail });
+  }
+}
+
 /** Turns findings into ordered repair actions. Nothing is written here. */
 export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: Finding[], active: ActiveToolCall[]): RepairPlan {
   const actions: RepairAction[] = [];
@@ -108,18 +127,8 @@ function planRemovals(index: SessionIndex, lines: number[], reason: string, acti
 function planFirstPrompt(index: SessionIndex, loader: EntryLoader, actions: RepairAction[]): void {
   const first = index.branch.find((e) => (e.type === 'user' || e.type === 'assistant') && !e.isApiErrorMessage);
   if (!first) return;
-  const source = loader.load(first) ?? {};
-  const uuid = randomUUID();
-  const entry: Record<string, unknown> = { parentUuid: null };
-  for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
-  const at = first.time;
-  Object.assign(entry, {
-    type: 'user',
-    message: { role: 'user', content: FIRST_PROMPT_TEXT },
-    uuid,
-    timestamp: new Date((Number.isNaN(at) ? Date.now() : at) - 1).toISOString(),
-    isMeta: true,
-  });
+  const entry = syntheticUserEntry(first, loader.load(first) ?? {}, null, -1, { message: { role: 'user', content: FIRST_PROMPT_TEXT }, isMeta: true });
+  const uuid = entry.uuid as string;
   actions.push({ action: 'insert-before', line: first.line, entries: [entry], safety: 'safe', detail: 'user message noting the missing start of the conversation' });
   actions.push({ action: 'link-parent', at: refOf(first), parentUuid: uuid, safety: 'safe', detail: 'linked to the note on the missing start' });
 }
@@ -131,23 +140,9 @@ export const CUT_OFF_TEXT = 'Your response above was cut off mid-stream. Resume 
 function planCutOffNote(index: SessionIndex, loader: EntryLoader, line: number, actions: RepairAction[]): void {
   const last = index.entries.find((e) => e.line === line && e.type === 'assistant');
   if (!last?.uuid) return;
-  const source = loader.load(last) ?? {};
-  const uuid = randomUUID();
-  const entry: Record<string, unknown> = { parentUuid: last.uuid };
-  for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
-  const at = last.time;
-  Object.assign(entry, {
-    type: 'user',
-    message: { role: 'user', content: CUT_OFF_TEXT },
-    isMeta: true,
-    uuid,
-    timestamp: new Date((Number.isNaN(at) ? Date.now() : at) + 1).toISOString(),
-  });
+  const entry = syntheticUserEntry(last, loader.load(last) ?? {}, last.uuid, 1, { message: { role: 'user', content: CUT_OFF_TEXT }, isMeta: true });
   actions.push({ action: 'insert-after', line: last.line, entries: [entry], safety: 'safe', detail: 'note that the response above was cut off mid-stream', toolUseIds: [] });
-  for (const child of childrenOf(index, last)) {
-    if (child.isSidechain || child.messageId === last.messageId) continue;
-    actions.push({ action: 'link-parent', at: refOf(child), parentUuid: uuid, safety: 'safe', detail: `linked after the cut-off note at line ${last.line}` });
-  }
+  relinkChildren(index, last, entry.uuid as string, `linked after the cut-off note at line ${last.line}`, actions);
 }
 
 export const FIRST_PROMPT_TEXT = '[Recovered session] The start of this conversation is missing from the transcript; it begins mid-way.';
@@ -171,29 +166,18 @@ function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: Ac
   for (const [last, calls] of byMessage) {
     const lastEntry = loader.load(last) ?? {};
     let parent = last.uuid ?? null;
-    const baseTime = Number.isNaN(last.time) ? Date.now() : last.time;
     const entries = calls.map((call, i) => {
-      const source = index.toolCalls.get(call.tool_use_id)!.entry;
       const text = connectionLostText(call);
-      const uuid = randomUUID();
-      const entry: Record<string, unknown> = { parentUuid: parent };
-      for (const k of ENVELOPE_FIELDS) if (lastEntry[k] !== undefined) entry[k] = lastEntry[k];
-      Object.assign(entry, {
-        type: 'user',
+      const entry = syntheticUserEntry(last, lastEntry, parent, i + 1, {
         message: { role: 'user', content: [{ type: 'tool_result', content: text, is_error: true, tool_use_id: call.tool_use_id }] },
-        uuid,
-        timestamp: new Date(baseTime + i + 1).toISOString(),
         toolUseResult: `Error: ${text}`,
-        sourceToolAssistantUUID: source.uuid,
+        sourceToolAssistantUUID: index.toolCalls.get(call.tool_use_id)!.entry.uuid,
       });
-      parent = uuid;
+      parent = entry.uuid as string;
       return entry;
     });
     actions.push({ action: 'insert-after', line: last.line, entries, safety: 'safe', detail: `connection_lost result for ${calls.map((c) => `${c.tool} ${c.tool_use_id}`).join(', ')}`, toolUseIds: calls.map((c) => c.tool_use_id) });
-    for (const child of childrenOf(index, last)) {
-      if (child.isSidechain || (child.messageId !== undefined && child.messageId === last.messageId)) continue;
-      actions.push({ action: 'link-parent', at: refOf(child), parentUuid: parent, safety: 'safe', detail: `linked after the connection_lost results at line ${last.line}` });
-    }
+    if (parent !== null) relinkChildren(index, last, parent, `linked after the connection_lost results at line ${last.line}`, actions);
     if (index.leaf === last) leafUuid = parent;
   }
   return leafUuid;

@@ -1,20 +1,12 @@
-import { report, type Finding, type Rule, type RuleMeta } from './types.js';
+import { resultMarkerRule } from './result-marker.js';
 
-const meta: RuleMeta = {
-  code: 'connection-lost-result',
-  severity: 'notice',
-  description: 'A connection_lost result that an earlier ccrescue recovery wrote for a lost call.',
-  fix: null,
-};
-
-const rule: Rule = {
-  meta,
-  detect: ({ index }) => {
-    const findings: Finding[] = [];
-    for (const e of index.branch) {
-      for (const b of e.blocks) if (b.connectionLost) findings.push(report(meta, e, `recovered earlier: call ${b.toolUseId} was marked connection_lost`, { toolUseId: b.toolUseId }));
-    }
-    return findings;
+export default resultMarkerRule(
+  'connectionLost',
+  {
+    code: 'connection-lost-result',
+    severity: 'notice',
+    description: 'A connection_lost result that an earlier ccrescue recovery wrote for a lost call.',
+    fix: null,
   },
-};
-export default rule;
+  (id) => `recovered earlier: call ${id} was marked connection_lost`,
+);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { scanSession, type SessionScan } from './read/session-reader.js';
-import { buildIndex, type SessionIndex } from './index/session-index.js';
+import { buildIndex, messageOf, type SessionIndex } from './index/session-index.js';
 import { EntryLoader, textOf } from './index/load.js';
 import { RULES } from './rules/registry.js';
 import type { Finding } from './rules/types.js';
@@ -47,9 +47,7 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
   const activeCalls = findActiveCalls(index, loader, projectDir ?? '/nonexistent-project-dir');
   const unfinished = findings.find((f) => f.code === 'unfinished-turn');
   const partialEntry = unfinished ? index.entries.find((e) => e.line === unfinished.line) : undefined;
-  const partialText = partialEntry?.messageId
-    ? (index.messageGroups.get(partialEntry.messageId) ?? []).map((e) => textOf(loader.load(e))).filter(Boolean).join('\n') || null
-    : null;
+  const partialText = partialEntry ? messageOf(index, partialEntry).map((e) => textOf(loader.load(e))).filter(Boolean).join('\n') || null : null;
   const lastPrompt = [...index.branch].reverse().find((e) => e.type === 'user' && e.promptPreview !== undefined && !e.isCompactSummary);
   return {
     file,

@@ -223,7 +223,8 @@ function loadedBranch(
   return [...included].sort((a, b) => a.index - b.index);
 }
 
-/** The assistant message (all block lines) an entry belongs to. */
+/** The block lines, on the resumed branch, of the API message an entry belongs to. */
 export function messageOf(index: SessionIndex, e: EntryFacts): EntryFacts[] {
-  return e.messageId !== undefined ? (index.messageGroups.get(e.messageId) ?? [e]) : [e];
+  const group = e.messageId !== undefined ? (index.messageGroups.get(e.messageId) ?? [e]) : [e];
+  return group.filter((g) => index.branchSet.has(g));
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntryFacts } from '../read/facts.js';
-import { childrenOf, type SessionIndex } from '../index/session-index.js';
+import { childrenOf, messageOf, type SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { Finding } from '../rules/types.js';
 import { connectionLostText } from '../write/connection-lost.js';
+import { THINKING_ONLY } from '../rules/unfinished-turn.js';
 import type { RepairAction } from './actions.js';
 
 /** A piece of the original that the repaired session leaves out, kept by name in the snapshot. */
@@ -59,7 +60,7 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
     }
   }
   if (codes.has('blank-content')) planRemovals(index, findings.filter((f) => f.code === 'blank-content').map((f) => f.line), 'entry with no content', actions, lostAndFound, loader);
-  const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.message.includes('stopped after its thinking'));
+  const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.kind === THINKING_ONLY);
   if (thinkingOnly.length > 0) planRemovals(index, thinkingOnly.flatMap((f) => f.related ?? []), 'unfinished response with nothing but thinking', actions, lostAndFound, loader);
   for (const f of findings) {
     if (f.code === 'unfinished-turn' && !thinkingOnly.includes(f)) planCutOffNote(index, loader, f.line, actions);
@@ -157,7 +158,7 @@ function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: Ac
   const byMessage = new Map<EntryFacts, ActiveToolCall[]>();
   for (const call of lost) {
     const entry = index.toolCalls.get(call.tool_use_id)!.entry;
-    const group = (entry.messageId !== undefined ? (index.messageGroups.get(entry.messageId) ?? [entry]) : [entry]).filter((g) => index.branchSet.has(g));
+    const group = messageOf(index, entry);
     const last = group[group.length - 1] ?? entry;
     const list = byMessage.get(last) ?? [];
     list.push(call);

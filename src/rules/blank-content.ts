@@ -1,4 +1,5 @@
 import type { EntryFacts } from '../read/facts.js';
+import { messageOf } from '../index/session-index.js';
 import { report, type Finding, type Rule, type RuleMeta } from './types.js';
 
 const meta: RuleMeta = {
@@ -19,11 +20,10 @@ const rule: Rule = {
       if (e.isApiErrorMessage || e.isSidechain) continue; // never sent (C15)
       if (e.type === 'user' && isBlankEntry(e)) findings.push(report(meta, e, 'user entry has no content but empty or whitespace-only text'));
       if (e.type !== 'assistant') continue;
-      const group = e.messageId !== undefined ? (index.messageGroups.get(e.messageId) ?? [e]) : [e];
       const key = e.messageId ?? `line:${e.line}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const onBranch = group.filter((g) => index.branchSet.has(g));
+      const onBranch = messageOf(index, e);
       if (onBranch.every(isBlankEntry)) for (const g of onBranch) findings.push(report(meta, g, 'assistant message has no content but empty or whitespace-only text'));
     }
     return findings;

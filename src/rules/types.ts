@@ -14,6 +14,8 @@ export interface Finding {
   /** Other lines involved (the tool_use of a result, the stub of a glued line…). */
   related?: number[];
   toolUseId?: string;
+  /** Which case of its rule a finding is, where the repair differs between cases. */
+  kind?: string;
 }
 
 export interface RuleMeta {

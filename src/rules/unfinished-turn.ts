@@ -1,5 +1,6 @@
 import type { BlockFacts, EntryFacts } from '../read/facts.js';
 import { atLeast } from '../index/version.js';
+import { messageOf } from '../index/session-index.js';
 import { report, type Finding, type Rule, type RuleMeta } from './types.js';
 
 const meta: RuleMeta = {
@@ -27,14 +28,14 @@ const rule: Rule = {
     messages.forEach((e, i) => {
       if (e.type !== 'assistant' || e.isApiErrorMessage || e.model === '<synthetic>' || e.messageId === undefined) return;
       if (seen.has(e.messageId)) return;
-      const group = (index.messageGroups.get(e.messageId) ?? [e]).filter((g) => index.branchSet.has(g));
+      const group = messageOf(index, e);
       const last = group[group.length - 1]!;
       if (last !== e && group.some((g) => g.stopReason)) return;
       seen.add(e.messageId);
       if (group.some((g) => g.stopReason)) return;
       // 2.1.3x wrote a whitespace text line before each thinking line; clients drop it before sending.
       if (group.some((g) => g.blocks.some(isThinking)) && group.every((g) => g.blocks.every((b) => isThinking(b) || b.blank))) {
-        findings.push(report(meta, last, `response ${e.messageId} stopped after its thinking: no text or tool call was recorded`, { related: group.map((g) => g.line) }));
+        findings.push(report(meta, last, `response ${e.messageId} stopped after its thinking: no text or tool call was recorded`, { related: group.map((g) => g.line), kind: THINKING_ONLY }));
         return;
       }
       const next = nextMessageAfter(messages, last, i);
@@ -47,6 +48,9 @@ const rule: Rule = {
     return findings;
   },
 };
+
+/** The finding kind of a response that got no further than thinking: its repair removes it. */
+export const THINKING_ONLY = 'thinking-only';
 
 const isThinking = (b: BlockFacts) => b.type === 'thinking' || b.type === 'redacted_thinking';
 

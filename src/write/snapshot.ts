@@ -32,7 +32,7 @@ export const RecoverySnapshot = z.object({
   untracked_side_effects: z.array(z.object({ file: z.string(), evidence: z.string(), diff: z.string() })),
   crashed_clients: z.array(z.object({ pid: z.number().int(), status: z.string().nullable(), version: z.string().nullable(), record: z.string() })),
   findings: z.array(
-    z.object({ code: z.string(), severity: z.enum(['error', 'warning', 'notice']), line: z.number().int(), message: z.string(), related: z.array(z.number().int()).optional(), toolUseId: z.string().optional() }),
+    z.object({ code: z.string(), severity: z.enum(['error', 'warning', 'notice']), line: z.number().int(), message: z.string(), related: z.array(z.number().int()).optional(), toolUseId: z.string().optional(), kind: z.string().optional() }),
   ),
   repairs: z.array(z.object({ action: z.string(), line: z.number().int(), safety: z.enum(['safe', 'unsafe']), detail: z.string() })),
   lost_and_found: z.array(z.object({ line: z.number().int(), reason: z.string(), text: z.string(), base64: z.string().optional() })),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, cp, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, open, rename, stat, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { analyzeSession, type Analysis } from './analyze.js';
@@ -159,10 +159,13 @@ async function backup(file: string, now: Date): Promise<string> {
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, text, { flag: 'w', mode: 0o600 });
-  const handle = await open(temp, 'r+');
-  await handle.sync();
-  await handle.close();
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await rename(temp, path);
 }
 

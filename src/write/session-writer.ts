@@ -2,7 +2,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readLines } from '../read/line-reader.js';
-import type { RecordEdit, RepairAction } from '../plan/actions.js';
+import { actionLine, type RecordEdit, type RepairAction } from '../plan/actions.js';
 
 export interface SessionRewrite {
   source: string;
@@ -53,6 +53,9 @@ export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: nu
     await handle.write(chunk);
   };
   const withId = (b: Buffer) => (rewrite.sessionId ? replaceAll(b, rewrite.sessionId.from, rewrite.sessionId.to) : b);
+  const emitEntries = async (entries: Record<string, unknown>[]) => {
+    for (const entry of entries) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
+  };
 
   try {
     for await (const raw of readLines(rewrite.source)) {
@@ -60,23 +63,17 @@ export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: nu
       const removed = actions.some((a) => a.action === 'remove-line');
       const rewritten = actions.find((a): a is Extract<RepairAction, { action: 'rewrite-line' }> => a.action === 'rewrite-line');
       const records: (Buffer | string)[] = removed ? [] : rewritten ? rewritten.records : [raw.bytes];
-      for (const a of actions) {
-        if (a.action !== 'insert-before') continue;
-        for (const entry of a.entries) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
-      }
+      for (const a of actions) if (a.action === 'insert-before') await emitEntries(a.entries);
       for (let part = 0; part < records.length; part++) {
         const edited = applyRecordActions(records[part]!, actions, raw.lineNo, part);
         if (edited === null) continue;
         const untouched = edited === raw.bytes;
         // The reader reuses its buffer: an untouched line's bytes are copied before they are queued.
-        await emit(withId(typeof edited === 'string' ? Buffer.from(edited) : Buffer.from(edited)), untouched ? raw.endsWithNewline : true);
+        await emit(withId(Buffer.from(edited)), untouched ? raw.endsWithNewline : true);
       }
-      for (const a of actions) {
-        if (a.action !== 'insert-after') continue;
-        for (const entry of a.entries) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
-      }
+      for (const a of actions) if (a.action === 'insert-after') await emitEntries(a.entries);
     }
-    for (const entry of appended) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
+    await emitEntries(appended);
     await flush();
     await handle.sync();
     await handle.close();
@@ -92,7 +89,7 @@ export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: nu
 function groupByLine(actions: RepairAction[]): Map<number, RepairAction[]> {
   const byLine = new Map<number, RepairAction[]>();
   for (const a of actions) {
-    const line = a.action === 'link-parent' || a.action === 'edit-record' || a.action === 'remove-record' ? a.at.line : a.action === 'append' ? -1 : a.line;
+    const line = actionLine(a); // 0 for appended entries: no physical line has it
     const list = byLine.get(line) ?? [];
     list.push(a);
     byLine.set(line, list);

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { scanSession, type SessionScan } from './read/session-reader.js';
 import { buildIndex, messageOf, type SessionIndex } from './index/session-index.js';
 import { EntryLoader, textOf } from './index/load.js';
@@ -6,6 +7,8 @@ import { RULES } from './rules/registry.js';
 import type { Finding } from './rules/types.js';
 import { readClientRecords, type ClientRecord } from './inspect/clients.js';
 import { findActiveCalls, type ActiveToolCall } from './inspect/active-calls.js';
+import { fileForensics, type Forensics } from './inspect/forensics.js';
+import { findCommandProcesses } from './inspect/processes.js';
 import { pendingTodos, type PendingTodo } from './inspect/todos.js';
 import { InputError } from './errors.js';
 
@@ -19,6 +22,8 @@ export interface Analysis {
   clients: ClientRecord[];
   liveClients: ClientRecord[];
   activeCalls: ActiveToolCall[];
+  /** What reached the disk: every mutation classified, and the changes no line records. */
+  forensics: Forensics;
   todos: PendingTodo[];
   projectDir: string | null;
   partialText: string | null;
@@ -30,6 +35,8 @@ export interface Analysis {
 export interface AnalyzeOptions {
   claudeDir: string | null;
   projectDir?: string;
+  /** Look for processes that still run an interrupted command (default true). */
+  processes?: boolean;
 }
 
 const CLAUDE_TYPES = new Set(['user', 'assistant', 'system', 'summary', 'file-history-snapshot', 'file-history-delta', 'queue-operation', 'progress', 'attachment', 'last-prompt', 'custom-title', 'permission-mode', 'mode', 'ai-title', 'agent-name', 'pr-link', 'tag', 'saved_hook_context']);
@@ -41,10 +48,13 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
   const index = buildIndex(scan);
   const loader = new EntryLoader(scan);
   const clients = opts.claudeDir ? readClientRecords(opts.claudeDir).filter((c) => c.sessionId !== null && c.sessionId === index.sessionId) : [];
-  const findings = RULES.flatMap((rule) => rule.detect({ index, clients, loader }));
+  if (opts.projectDir !== undefined && !isDirectory(opts.projectDir)) throw new InputError(`${opts.projectDir}: --project-dir is not a directory`);
+  const projectDir = opts.projectDir !== undefined ? resolve(opts.projectDir) : index.cwd && isDirectory(index.cwd) ? index.cwd : null;
+  const forensics = await fileForensics({ index, loader, file, projectDir, claudeDir: opts.claudeDir });
+  const activeCalls = findActiveCalls(index, loader, forensics);
+  if (opts.processes !== false) for (const call of activeCalls) if (call.command !== null) call.running_processes = runningProcesses(call.command, index.toolCalls.get(call.tool_use_id)?.entry.time ?? Number.NaN, projectDir);
+  const findings = RULES.flatMap((rule) => rule.detect({ index, clients, loader, forensics, activeCalls }));
   findings.sort((a, b) => a.line - b.line);
-  const projectDir = opts.projectDir ?? (index.cwd && existsSync(index.cwd) ? index.cwd : null);
-  const activeCalls = findActiveCalls(index, loader, projectDir ?? '/nonexistent-project-dir');
   const unfinished = findings.find((f) => f.code === 'unfinished-turn');
   const partialEntry = unfinished ? index.entries.find((e) => e.line === unfinished.line) : undefined;
   const partialText = partialEntry ? messageOf(index, partialEntry).map((e) => textOf(loader.load(e))).filter(Boolean).join('\n') || null : null;
@@ -58,12 +68,27 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
     clients,
     liveClients: clients.filter((c) => c.alive),
     activeCalls,
+    forensics,
     todos: pendingTodos(index, loader, opts.claudeDir),
     projectDir,
     partialText,
     lastUserRequest: lastPrompt?.promptPreview ?? null,
     healthy: !findings.some((f) => f.severity !== 'notice'),
   };
+}
+
+/** Processes still running an interrupted call's command, started no earlier than the call. */
+function runningProcesses(command: string, time: number, projectDir: string | null): ActiveToolCall['running_processes'] {
+  const found = findCommandProcesses(command, { cwd: projectDir, notBeforeMs: Number.isNaN(time) ? null : time });
+  return found === null ? null : found.map((p) => ({ pid: p.pid, cmdline: p.cmdline }));
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Codex rollouts and Gemini sessions are not Claude Code transcripts: say so instead of "repairing" them. */

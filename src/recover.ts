@@ -54,6 +54,7 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
     const willWrite = writeNew && !opts.dryRun && !(mode === 'in-place' && analysis.healthy);
     const resumeId = mode === 'out' ? (basename(target, '.jsonl') === oldId ? oldId : null) : newId;
     const snapshot = buildSnapshot(analysis, plan, {
+      snapshotPath: willWrite && !analysis.healthy ? snapshotPath : null,
       now: opts.now ?? new Date(),
       repairedId: writeNew && !analysis.healthy ? newId : null,
       repairedFile: willWrite ? target : null,
@@ -82,15 +83,15 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
   }
 }
 
-function buildSnapshot(a: Analysis, plan: RepairPlan, o: { now: Date; repairedId: string | null; repairedFile: string | null; resumeId: string | null }): RecoverySnapshot {
+function buildSnapshot(a: Analysis, plan: RepairPlan, o: { now: Date; repairedId: string | null; repairedFile: string | null; resumeId: string | null; snapshotPath: string | null }): RecoverySnapshot {
   const phase = disconnectPhase(a);
   const otherDamage = a.findings
     // The model needs what changed in its conversation; the process record is for the user.
-    .filter((f) => f.severity !== 'notice' && !['orphaned-tool-use', 'unfinished-turn', 'crashed-client'].includes(f.code))
+    .filter((f) => f.severity !== 'notice' && !PROMPTED_ELSEWHERE.has(f.code))
     .map((f) => `line ${f.line}: ${f.message} (${f.code})`);
   const prompt = a.healthy
     ? null
-    : continuationPrompt({ phase, calls: a.activeCalls, partialText: a.partialText, lastUserRequest: a.lastUserRequest, todos: a.todos, otherDamage });
+    : continuationPrompt({ phase, calls: a.activeCalls, partialText: a.partialText, lastUserRequest: a.lastUserRequest, todos: a.todos, otherDamage, untracked: a.forensics.untracked, snapshotPath: o.snapshotPath });
   const checkpoints = a.index.entries.filter((e) => e.type === 'file-history-snapshot' && e.messageRef);
   const snapshot: RecoverySnapshot = {
     schema: 'ccrescue.recovery/1',
@@ -108,7 +109,7 @@ function buildSnapshot(a: Analysis, plan: RepairPlan, o: { now: Date; repairedId
     last_committed_message_index: lastCommittedMessageIndex(a),
     last_file_checkpoint: checkpoints[checkpoints.length - 1]?.messageRef ?? null,
     pending_todos: a.todos,
-    untracked_side_effects: [],
+    untracked_side_effects: a.forensics.untracked,
     crashed_clients: a.clients.filter((c) => !c.alive).map((c) => ({ pid: c.pid, status: c.status, version: c.version, record: c.file })),
     findings: a.findings,
     repairs: plan.actions.map((x) => ({ action: x.action, line: actionLine(x), safety: x.safety, detail: x.detail })),
@@ -119,9 +120,14 @@ function buildSnapshot(a: Analysis, plan: RepairPlan, o: { now: Date; repairedId
   return RecoverySnapshot.parse(snapshot);
 }
 
+/** Findings the prompt already covers in its own sections (calls, partial text, disk changes), or that concern the user only. */
+const PROMPTED_ELSEWHERE = new Set(['orphaned-tool-use', 'unfinished-turn', 'crashed-client', 'untracked-side-effect', 'surviving-process']);
+
 function disconnectPhase(a: Analysis): DisconnectPhase {
   if (a.activeCalls.some((c) => c.status === 'pending_result')) return 'tool_execution';
   if (a.findings.some((f) => f.code === 'unfinished-turn' || f.code === 'truncated-tail')) return 'streaming';
+  // A checkpoint or backup for a message never written: a tool ran while that message still streamed.
+  if (a.forensics.untracked.some((u) => u.source !== 'disk')) return 'streaming';
   return 'between_turns';
 }
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerRecover } from './recover-command.js';
+import { registerDiff } from './diff-command.js';
 
 const VERSION = '0.1.0';
 
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRecover(program);
+  registerDiff(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

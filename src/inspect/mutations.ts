@@ -4,9 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 export type FileState = 'applied' | 'not_applied' | 'diverged' | 'missing' | 'unknown';
 
 export interface MutationState {
-  /** Path as the call named it, relative to the project where possible. */
-  file: string;
-  state: FileState;
+  status: FileState;
   /** What the state rests on, in one sentence. */
   evidence: string;
 }
@@ -25,6 +23,13 @@ export function projectPath(projectDir: string, sessionCwd: string | null, fileP
   return full;
 }
 
+/** How a transcript path is shown: relative to the session's cwd when it lies inside it. */
+export function shownPath(sessionCwd: string | null, filePath: string): string {
+  if (!sessionCwd || !isAbsolute(filePath)) return filePath;
+  const rel = relative(sessionCwd, filePath);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? filePath : rel;
+}
+
 function realOr(p: string): string {
   try {
     return realpathSync(p);
@@ -33,37 +38,106 @@ function realOr(p: string): string {
   }
 }
 
-/**
- * What the disk says about an Edit/MultiEdit/Write whose result was never recorded: compares the
- * file with the call's own input (the edit's old and new text, the write's content).
- */
-export function mutationState(tool: string, input: Record<string, unknown>, projectDir: string, sessionCwd: string | null): MutationState {
-  const filePath = typeof input.file_path === 'string' ? input.file_path : typeof input.notebook_path === 'string' ? input.notebook_path : null;
-  if (filePath === null) return { file: '', state: 'unknown', evidence: 'the call names no file' };
+/** What is on disk at a transcript path, read only inside the project and never through a symlink leading out. */
+export type DiskState =
+  | { kind: 'file'; path: string; content: string }
+  | { kind: 'absent'; path: string }
+  | { kind: 'outside' | 'no-project' }
+  | { kind: 'not-file' | 'too-large' | 'unreadable'; path: string };
+
+/** Files larger than this are not compared (a recovery tool must not be stalled by a build artefact). */
+export const MAX_COMPARED_BYTES = 16 * 1024 * 1024;
+
+export function readDisk(projectDir: string | null, sessionCwd: string | null, filePath: string): DiskState {
+  if (!projectDir) return { kind: 'no-project' };
   const full = projectPath(projectDir, sessionCwd, filePath);
-  const rel = sessionCwd && isAbsolute(filePath) ? relative(sessionCwd, filePath) : filePath;
-  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? filePath : rel;
-  if (full === null) return { file: shown, state: 'unknown', evidence: 'the path lies outside the project directory; not read' };
-  if (!existsSync(full)) {
-    return { file: shown, state: tool === 'Write' ? 'not_applied' : 'missing', evidence: tool === 'Write' ? 'the file does not exist: the write did not happen' : 'the file no longer exists' };
+  if (full === null) return { kind: 'outside' };
+  try {
+    const st = lstatSync(full);
+    if (!st.isFile()) return { kind: 'not-file', path: full };
+    if (st.size > MAX_COMPARED_BYTES) return { kind: 'too-large', path: full };
+    return { kind: 'file', path: full, content: readFileSync(full, 'utf8') };
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? { kind: 'absent', path: full } : { kind: 'unreadable', path: full };
   }
-  if (!lstatSync(full).isFile()) return { file: shown, state: 'unknown', evidence: 'the path is not a regular file' };
-  const disk = readFileSync(full, 'utf8');
+}
+
+/** Why a disk state cannot be compared, in words; null when it can. */
+export function diskUnknownReason(disk: DiskState): string | null {
+  switch (disk.kind) {
+    case 'no-project':
+      return 'the project directory is not on this machine (pass --project-dir)';
+    case 'outside':
+      return 'the path lies outside the project directory; not read';
+    case 'not-file':
+      return 'the path is not a regular file';
+    case 'too-large':
+      return `the file is larger than ${MAX_COMPARED_BYTES / 1024 / 1024} MiB; not compared`;
+    case 'unreadable':
+      return 'the file could not be read';
+    default:
+      return null;
+  }
+}
+
+/**
+ * The fallback when the transcript does not say what a file held: compares the disk with the call's
+ * own input (an edit's old and new text, a write's content).
+ */
+export function containmentState(tool: string, input: Record<string, unknown>, disk: string | null): MutationState {
+  if (disk === null) {
+    return tool === 'Write' ? { status: 'not_applied', evidence: 'the file does not exist: the write did not happen' } : { status: 'missing', evidence: 'the file no longer exists' };
+  }
   if (tool === 'Write') {
     const content = typeof input.content === 'string' ? input.content : null;
-    if (content === null) return { file: shown, state: 'unknown', evidence: 'the call has no content to compare' };
+    if (content === null) return { status: 'unknown', evidence: 'the call has no content to compare' };
     return disk === content
-      ? { file: shown, state: 'applied', evidence: 'the file on disk equals the content this call wrote' }
-      : { file: shown, state: 'diverged', evidence: 'the file exists but differs from what this call would have written' };
+      ? { status: 'applied', evidence: 'the file on disk equals the content this call wrote' }
+      : { status: 'diverged', evidence: 'the file exists but differs from what this call would have written' };
   }
-  const edits = tool === 'MultiEdit' && Array.isArray(input.edits) ? (input.edits as Record<string, unknown>[]) : [input];
-  const pairs = edits
-    .map((e) => ({ oldText: typeof e.old_string === 'string' ? e.old_string : null, newText: typeof e.new_string === 'string' ? e.new_string : null }))
-    .filter((p): p is { oldText: string; newText: string } => p.oldText !== null && p.newText !== null);
-  if (pairs.length === 0) return { file: shown, state: 'unknown', evidence: 'the call has no old/new text to compare' };
+  if (tool === 'NotebookEdit') {
+    const source = typeof input.new_source === 'string' ? input.new_source : null;
+    if (source !== null && source !== '' && disk.includes(JSON.stringify(source).slice(1, -1))) return { status: 'applied', evidence: "the notebook holds this call's new cell source" };
+    return { status: 'unknown', evidence: 'a notebook edit cannot be checked against the disk' };
+  }
+  const pairs = editPairs(tool, input);
+  if (pairs.length === 0) return { status: 'unknown', evidence: 'the call has no old/new text to compare' };
   const newPresent = pairs.every((p) => p.newText === '' || disk.includes(p.newText));
   const oldPresent = pairs.some((p) => p.oldText !== '' && disk.includes(p.oldText) && !p.newText.includes(p.oldText));
-  if (newPresent && !oldPresent) return { file: shown, state: 'applied', evidence: "the file holds this edit's new text and not its old text" };
-  if (oldPresent && !newPresent) return { file: shown, state: 'not_applied', evidence: "the file still holds this edit's old text" };
-  return { file: shown, state: 'diverged', evidence: "the file holds neither exactly the edit's old text nor its new text: it changed since" };
+  if (newPresent && !oldPresent) return { status: 'applied', evidence: "the file holds this edit's new text and not its old text" };
+  if (oldPresent && !newPresent) return { status: 'not_applied', evidence: "the file still holds this edit's old text" };
+  return { status: 'diverged', evidence: "the file holds neither exactly the edit's old text nor its new text: it changed since" };
+}
+
+export interface EditPair {
+  oldText: string;
+  newText: string;
+  replaceAll: boolean;
+}
+
+/** The old/new text pairs of an Edit or MultiEdit input, in order. */
+export function editPairs(tool: string, input: Record<string, unknown>): EditPair[] {
+  const edits = tool === 'MultiEdit' && Array.isArray(input.edits) ? (input.edits as Record<string, unknown>[]) : [input];
+  return edits
+    .map((e) => ({ oldText: typeof e?.old_string === 'string' ? e.old_string : null, newText: typeof e?.new_string === 'string' ? e.new_string : null, replaceAll: e?.replace_all === true }))
+    .filter((p): p is EditPair => p.oldText !== null && p.newText !== null);
+}
+
+/**
+ * The content an Edit/MultiEdit leaves, applied the way Claude Code applies it (first occurrence, or
+ * every one with replace_all; an empty old text on an empty file creates it); undefined when the
+ * old text is not there, so the result cannot be known.
+ */
+export function applyEdits(before: string | null, pairs: EditPair[]): string | undefined {
+  let text = before;
+  for (const p of pairs) {
+    if (p.oldText === '') {
+      if (text !== null && text !== '') return undefined;
+      text = p.newText;
+      continue;
+    }
+    if (text === null || !text.includes(p.oldText)) return undefined;
+    text = p.replaceAll ? text.split(p.oldText).join(p.newText) : text.replace(p.oldText, () => p.newText);
+  }
+  return text ?? undefined;
 }

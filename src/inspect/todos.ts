@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
-import { toolInput } from './active-calls.js';
+import { toolInput } from './tool-input.js';
 
 export interface PendingTodo {
   content: string;

@@ -19,6 +19,9 @@ import orphanedToolUse from './orphaned-tool-use.js';
 import tornLine from './torn-line.js';
 import truncatedTail from './truncated-tail.js';
 import unfinishedTurn from './unfinished-turn.js';
+import untrackedSideEffect from './untracked-side-effect.js';
+import pathOutsideProject from './path-outside-project.js';
+import survivingProcess from './surviving-process.js';
 
 /** Every rule, in the order findings are reported: bytes first, then the conversation, then the process. */
 export const RULES: readonly Rule[] = [
@@ -42,4 +45,7 @@ export const RULES: readonly Rule[] = [
   clientInterruptedResult,
   connectionLostResult,
   crashedClient,
+  survivingProcess,
+  untrackedSideEffect,
+  pathOutsideProject,
 ];

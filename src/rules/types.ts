@@ -2,6 +2,8 @@ import type { EntryFacts } from '../read/facts.js';
 import type { SessionIndex } from '../index/session-index.js';
 import type { ClientRecord } from '../inspect/clients.js';
 import type { EntryLoader } from '../index/load.js';
+import type { Forensics } from '../inspect/forensics.js';
+import type { ActiveToolCall } from '../inspect/active-calls.js';
 
 export type Severity = 'error' | 'warning' | 'notice';
 
@@ -36,6 +38,10 @@ export interface RuleContext {
   clients: ClientRecord[];
   /** Reads an entry's full content when a rule needs more than the facts. */
   loader: EntryLoader;
+  /** File forensics: what reached the disk; null when the session was read without it. */
+  forensics?: Forensics | null;
+  /** Calls on the resumed branch without a real result. */
+  activeCalls?: ActiveToolCall[];
 }
 
 export interface Rule {

@@ -26,9 +26,14 @@ function whatIsKnown(call: ActiveToolCall): string {
           return `What reached ${file} is unknown (${call.evidence ?? 'not checked'}). Read it before editing.`;
       }
     }
-    default:
+    default: {
+      const running = call.running_processes ?? [];
+      if (call.command && running.length > 0) {
+        return `The command \`${call.command}\` is still running (${running.map((p) => `pid ${p.pid}`).join(', ')}); it outlived the client, so its output is lost. Do not start it again: wait for it to finish or ask the user to stop it, then check its effects.`;
+      }
       return call.command
-        ? `The command \`${call.command}\` was started; it may have run partly or fully and its side effects are unknown. Check its effects and ask the user before running it again.`
+        ? `The command \`${call.command}\` was started; it may have run partly or fully and its side effects are unknown.${call.running_processes ? ' No process runs it any more.' : ''} Check its effects and ask the user before running it again.`
         : 'Its outcome and side effects are unknown. Check before running it again.';
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { PendingTodo } from '../inspect/todos.js';
+import type { UntrackedSideEffect } from '../inspect/forensics.js';
 
 export type DisconnectPhase = 'streaming' | 'tool_execution' | 'between_turns';
 
@@ -11,7 +12,15 @@ export interface PromptFacts {
   todos: PendingTodo[];
   /** One line per other finding worth the model's attention (lost lines, API errors). */
   otherDamage: string[];
+  /** Changes on disk that no transcript line records. */
+  untracked: UntrackedSideEffect[];
+  /** Where the full diffs are kept, when the snapshot is written. */
+  snapshotPath?: string | null;
 }
+
+/** The prompt shows each untracked diff up to this many characters, and all of them up to the total. */
+export const DIFF_CHARS = 2000;
+export const DIFFS_TOTAL_CHARS = 6000;
 
 const PARTIAL_CHARS = 1500;
 const quote = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s);
@@ -25,6 +34,7 @@ export function continuationPrompt(f: PromptFacts): string {
     out.push('', 'Tool calls that never returned a result (each now has a connection_lost result):');
     f.calls.forEach((c, i) => out.push(`${i + 1}. ${describe(c)}`));
   }
+  if (f.untracked.length > 0) out.push('', ...untrackedSection(f.untracked, f.snapshotPath ?? null));
   if (f.partialText) out.push('', `Your last response was cut off mid-stream after: "${quote(f.partialText, PARTIAL_CHARS)}"`);
   if (f.otherDamage.length > 0) out.push('', 'Also found in the transcript:', ...f.otherDamage.map((d) => `- ${d}`));
   if (f.todos.length > 0) out.push('', 'Still on the todo list:', ...f.todos.map((t) => `- [${t.status}] ${t.content}`));
@@ -40,7 +50,11 @@ export function continuationPrompt(f: PromptFacts): string {
   if (notApplied.length > 0) steps.push(`Make ${notApplied.length > 1 ? 'these changes' : 'this change'} again if still wanted; ${notApplied.length > 1 ? 'they are' : 'it is'} not on disk: ${notApplied.map(short).join('; ')}.`);
   const unsure = verify.filter((c) => c.file_state !== 'applied' && c.file_state !== 'not_applied');
   if (unsure.length > 0) steps.push(`Read ${unsure.map((c) => c.file ?? 'the file').join(', ')} and check the state above before changing ${unsure.length > 1 ? 'them' : 'it'}.`);
-  if (ask.length > 0) steps.push(`Ask the user before running again: ${ask.map(short).join('; ')}; its effects may already be in place.`);
+  const running = ask.filter((c) => (c.running_processes ?? []).length > 0);
+  const idle = ask.filter((c) => !running.includes(c));
+  if (running.length > 0) steps.push(`Do not start again what is still running: ${running.map((c) => `${short(c)} (${c.running_processes!.map((p) => `pid ${p.pid}`).join(', ')})`).join('; ')}; wait for it or ask the user to stop it.`);
+  if (idle.length > 0) steps.push(`Ask the user before running again: ${idle.map(short).join('; ')}; its effects may already be in place.`);
+  if (f.untracked.length > 0) steps.push(`Treat the changes listed under "Changes on disk" as already made: do not make them again, and read ${f.untracked.length > 1 ? 'those files' : 'that file'} before editing ${f.untracked.length > 1 ? 'them' : 'it'}.`);
   if (f.partialText) steps.push('Answer the last request again from where your response was cut off, without repeating what you already said.');
   const then = steps.length > 0 ? 'Then continue' : 'Continue';
   steps.push(f.lastUserRequest ? `${then} with the last request; do not claim work is done that the list above does not show as done.` : `${then} where the session stopped.`);
@@ -74,10 +88,38 @@ function describe(c: ActiveToolCall): string {
       return `${what}${id}: read-only, safe to run again.`;
     case 'verify':
       return `${what}${id}: file state ${c.file_state ?? 'unknown'} (${c.evidence ?? 'not checked'}).`;
-    default:
+    default: {
+      const running = c.running_processes ?? [];
+      if (running.length > 0) return `${what}${id}: still running as ${running.map((p) => `pid ${p.pid}`).join(', ')}; it outlived the session, so its output is lost.`;
       return `${what}${id}: was running when the session died; its outcome and side effects are unknown.`;
+    }
   }
 }
+
+function untrackedSection(effects: UntrackedSideEffect[], snapshotPath: string | null): string[] {
+  const out = ['Changes on disk that the transcript does not record (they happened; a tool ran while the session was dying, or something else changed the file):'];
+  let budget = DIFFS_TOTAL_CHARS;
+  let cut = false;
+  for (const u of effects) {
+    out.push(`- ${u.file}: ${u.evidence}.`);
+    if (u.diff === '') continue;
+    const room = Math.min(DIFF_CHARS, budget);
+    if (room <= 0) {
+      cut = true;
+      continue;
+    }
+    const body = u.diff.trimEnd();
+    const shown = body.length > room ? `${body.slice(0, room)}\n[… diff cut at ${room} characters]` : body;
+    if (body.length > room) cut = true;
+    budget -= Math.min(body.length, room);
+    out.push('```diff', shown, '```');
+  }
+  out.push(
+    `(Diffs are shown up to ${DIFF_CHARS} characters each and ${DIFFS_TOTAL_CHARS} in all${cut ? '; some were cut' : ''}.${snapshotPath ? ` The full diffs are in ${snapshotPath}.` : ''})`,
+  );
+  return out;
+}
+
 
 /** POSIX shell quoting: single quotes, with embedded single quotes closed and escaped. */
 export function shellQuote(s: string): string {

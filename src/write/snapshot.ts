@@ -22,6 +22,7 @@ export const RecoverySnapshot = z.object({
       file_state: z.enum(['applied', 'not_applied', 'diverged', 'missing', 'unknown']).nullable(),
       evidence: z.string().nullable(),
       resume_strategy: z.enum(['retry', 'verify', 'ask', 'none']),
+      running_processes: z.array(z.object({ pid: z.number().int(), cmdline: z.string() })).nullable().optional(),
     }),
   ),
   partial_response_text: z.string().nullable(),
@@ -29,7 +30,7 @@ export const RecoverySnapshot = z.object({
   last_committed_message_index: z.number().int(),
   last_file_checkpoint: z.string().nullable(),
   pending_todos: z.array(z.object({ content: z.string(), status: z.string(), source: z.string(), id: z.string().optional() })),
-  untracked_side_effects: z.array(z.object({ file: z.string(), evidence: z.string(), diff: z.string() })),
+  untracked_side_effects: z.array(z.object({ file: z.string(), source: z.enum(['delta', 'backup', 'disk']), line: z.number().int().nullable(), evidence: z.string(), diff: z.string(), disk_sha256: z.string().nullable() })),
   crashed_clients: z.array(z.object({ pid: z.number().int(), status: z.string().nullable(), version: z.string().nullable(), record: z.string() })),
   findings: z.array(
     z.object({ code: z.string(), severity: z.enum(['error', 'warning', 'notice']), line: z.number().int(), message: z.string(), related: z.array(z.number().int()).optional(), toolUseId: z.string().optional(), kind: z.string().optional() }),

@@ -25,6 +25,8 @@ export const CORPUS = resolve(REPO, '..', 'shared', 'corpus');
 export interface Fixture {
   file: string;
   claudeDir: string | null;
+  /** Where the session's files are on disk, when not its cwd. */
+  projectDir?: string;
 }
 
 /** A real transcript of the corpus, used in place (analysis and `recover --out` never write to it). */
@@ -408,7 +410,7 @@ export interface RuleTables {
 
 /** The findings of one code in a session, as the CLI reports them. */
 export async function findingsOf(code: string, fx: Fixture): Promise<Finding[]> {
-  const a = await analyzeSession(fx.file, { claudeDir: fx.claudeDir });
+  const a = await analyzeSession(fx.file, { claudeDir: fx.claudeDir, ...(fx.projectDir ? { projectDir: fx.projectDir } : {}) });
   a.loader.close();
   return a.findings.filter((f) => f.code === code);
 }
@@ -432,7 +434,7 @@ function expectedShape(code: string, e: ExpectedFinding) {
 export async function expectRepaired(code: string, fx: Fixture, check?: (messages: ApiMessage[]) => void): Promise<void> {
   const dir = await tempDir('out-');
   const out = join(dir, 'repaired.jsonl');
-  const first = await recover({ file: fx.file, claudeDir: fx.claudeDir, out });
+  const first = await recover({ file: fx.file, claudeDir: fx.claudeDir, out, ...(fx.projectDir ? { projectDir: fx.projectDir } : {}) });
   expect(first.status).toBe('repaired');
   expect(first.written.session).toBe(out);
 

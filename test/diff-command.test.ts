@@ -88,3 +88,55 @@ describe('ccrescue diff', () => {
     expect(readFileSync(join(c.root, SESSION)).equals(before)).toBe(true);
   });
 });
+
+/** A private copy of a fixture: the session, its Claude dir and its project. */
+async function fixtureCopy(name: string) {
+  const root = await realpath(await mkdtemp(join(tmpdir(), 'ccrescue-diff-')));
+  roots.push(root);
+  await cp(join(import.meta.dirname, '..', 'fixtures', name), root, { recursive: true });
+  const folder = join(root, 'claude', 'projects', '-tmp-ccrescue-fixture-work-proj');
+  const session = join(folder, readdirSync(folder).find((n) => n.endsWith('.jsonl'))!);
+  return { root, session, args: [session, '--claude-dir', join(root, 'claude'), '--project-dir', join(root, 'project')] };
+}
+
+describe('ccrescue diff on real 2.1.328 crashes', () => {
+  it('an Edit that reached the disk with no line at all: found by its backup (fixtures/crash-edit-on-disk)', async () => {
+    const c = await fixtureCopy('crash-edit-on-disk');
+    const doc = JSON.parse(ccrescue(['diff', ...c.args, '--json']).stdout) as DiffReport;
+    expect(doc.untracked_side_effects).toHaveLength(1);
+    const [effect] = doc.untracked_side_effects;
+    expect(effect).toMatchObject({ file: 'src/math.js', source: 'backup', line: null });
+    expect(effect!.evidence).toMatch(/^Claude Code backed this file up as f7468aca950ecfb7@v1 before changing it, and no line of the transcript records that change; it now differs$/);
+    expect(effect!.diff.split('\n')).toEqual(expect.arrayContaining(['-  return a + b;', '+  return Number(a) + Number(b);']));
+    expect(doc.findings).toContainEqual(expect.objectContaining({ code: 'untracked-side-effect', severity: 'warning' }));
+    // The snapshot, the prompt and the phase say the same.
+    const rec = ccrescue(['recover', ...c.args, '--dry-run', '--json']);
+    const snap = (JSON.parse(rec.stdout) as { snapshot: { disconnect_phase: string; continuation_prompt: string; untracked_side_effects: unknown[] } }).snapshot;
+    expect(snap.disconnect_phase).toBe('streaming');
+    expect(snap.untracked_side_effects).toEqual([expect.objectContaining({ file: 'src/math.js', source: 'backup' })]);
+    expect(snap.continuation_prompt).toContain('+  return Number(a) + Number(b);');
+    expect(snap.continuation_prompt).toContain('do not make them again');
+  });
+
+  it('a Write known only by its checkpoint delta line: found by that line (fixtures/crash-write-dispatched)', async () => {
+    const c = await fixtureCopy('crash-write-dispatched');
+    const doc = JSON.parse(ccrescue(['diff', ...c.args, '--json']).stdout) as DiffReport;
+    expect(doc.untracked_side_effects).toEqual([expect.objectContaining({ file: 'src/sub.js', source: 'delta', line: 19 })]);
+    const diff = doc.untracked_side_effects[0]!.diff;
+    expect(diff.startsWith('--- /dev/null\n+++ src/sub.js (disk)\n')).toBe(true);
+    expect(diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))).toEqual([]);
+    expect(diff).toContain(`+${readFileSync(join(c.root, 'project', 'src', 'sub.js'), 'utf8').split('\n')[0]}`);
+  });
+
+  it('a recovered session finds the change already reported, while the disk still holds it', async () => {
+    const c = await fixtureCopy('crash-edit-on-disk');
+    const rec = JSON.parse(ccrescue(['recover', ...c.args, '--json']).stdout) as { status: string; written: { session: string } };
+    expect(rec.status).toBe('repaired');
+    const again = JSON.parse(ccrescue(['recover', rec.written.session, '--claude-dir', join(c.root, 'claude'), '--project-dir', join(c.root, 'project'), '--dry-run', '--json']).stdout) as { status: string };
+    expect(again.status).toBe('healthy');
+    // A further change is news again.
+    await writeFile(join(c.root, 'project', 'src', 'math.js'), 'changed again\n');
+    const third = JSON.parse(ccrescue(['diff', rec.written.session, '--claude-dir', join(c.root, 'claude'), '--project-dir', join(c.root, 'project'), '--json']).stdout) as DiffReport;
+    expect(third.untracked_side_effects).toEqual([expect.objectContaining({ file: 'src/math.js', source: 'backup' })]);
+  });
+});

@@ -119,6 +119,7 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
   const collect = (index: SessionIndex, loader: EntryLoader, agent: string | null) => {
     for (const call of index.toolCalls.values()) {
       if (!isMutationTool(call.name) && call.name !== 'Read') continue;
+      if (call.name === 'Read' && !o.projectDir) continue; // with no disk to compare, what a read saw tells nothing
       const input = toolInput(loader.load(call.entry), call.id);
       const path = typeof input.file_path === 'string' ? input.file_path : typeof input.notebook_path === 'string' ? input.notebook_path : null;
       if (path === null || path === '') continue;

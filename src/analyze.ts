@@ -35,6 +35,8 @@ export interface Analysis {
 export interface AnalyzeOptions {
   claudeDir: string | null;
   projectDir?: string;
+  /** File forensics list every touched file even without a project dir (slower on huge sessions). */
+  listAllFiles?: boolean;
   /** Look for processes that still run an interrupted command (default true). */
   processes?: boolean;
 }
@@ -50,7 +52,7 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
   const clients = opts.claudeDir ? readClientRecords(opts.claudeDir).filter((c) => c.sessionId !== null && c.sessionId === index.sessionId) : [];
   if (opts.projectDir !== undefined && !isDirectory(opts.projectDir)) throw new InputError(`${opts.projectDir}: --project-dir is not a directory`);
   const projectDir = opts.projectDir !== undefined ? resolve(opts.projectDir) : index.cwd && isDirectory(index.cwd) ? index.cwd : null;
-  const forensics = await fileForensics({ index, loader, file, projectDir, claudeDir: opts.claudeDir });
+  const forensics = await fileForensics({ index, loader, file, projectDir, claudeDir: opts.claudeDir, listAll: opts.listAllFiles ?? false });
   const activeCalls = findActiveCalls(index, loader, forensics);
   if (opts.processes !== false) for (const call of activeCalls) if (call.command !== null) call.running_processes = runningProcesses(call.command, index.toolCalls.get(call.tool_use_id)?.entry.time ?? Number.NaN, projectDir);
   const findings = RULES.flatMap((rule) => rule.detect({ index, clients, loader, forensics, activeCalls }));

@@ -35,7 +35,7 @@ export function registerDiff(program: Command): void {
     .action(async (session: string | undefined, flags: DiffFlags) => {
       const claudeDir = resolveClaudeDir(flags.claudeDir);
       const file = locateSession(session, claudeDir, process.cwd());
-      const analysis = await analyzeSession(file, { claudeDir, projectDir: flags.projectDir });
+      const analysis = await analyzeSession(file, { claudeDir, projectDir: flags.projectDir, listAllFiles: true });
       try {
         const report = diffReport(analysis);
         if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { SessionIndex, ToolCall } from '../index/session-index.js';
+import type { EntryFacts } from '../read/facts.js';
 import { EntryLoader } from '../index/load.js';
 import { scanSession } from '../read/session-reader.js';
 import { buildIndex } from '../index/session-index.js';
@@ -76,22 +77,24 @@ export interface ForensicsOptions {
   file: string;
   projectDir: string | null;
   claudeDir: string | null;
+  /** List every call even when there is no project to compare with (the diff command); otherwise only unanswered ones are read then. */
+  listAll?: boolean;
 }
 
-/** What one transcript event says a file holds: a full read, or a mutation call. */
+/** What one transcript event says a file holds: a full read, or a mutation call. Only references are kept; content is loaded per file. */
 type Event =
-  | { kind: 'read'; time: number; order: number; line: number; agent: string | null; content: string }
-  | { kind: 'call'; time: number; order: number; call: RawCall };
+  | { kind: 'read'; time: number; order: number; line: number; loader: EntryLoader; result: EntryFacts }
+  | { kind: 'call'; time: number; order: number; call: CallRef };
 
-interface RawCall {
+interface CallRef {
   id: string;
   tool: string;
   line: number;
   agent: string | null;
-  input: Record<string, unknown>;
+  loader: EntryLoader;
+  entry: EntryFacts;
+  resultEntry: EntryFacts | null;
   result: CallForensics['result'];
-  /** toolUseResult of the result entry, where there is one. */
-  recorded: Record<string, unknown> | null;
 }
 
 const MAX_WALKED = 20_000;
@@ -116,33 +119,37 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
     else events.set(key, [ev]);
   };
 
+  const loaders: EntryLoader[] = [];
   const collect = (index: SessionIndex, loader: EntryLoader, agent: string | null) => {
     for (const call of index.toolCalls.values()) {
       if (!isMutationTool(call.name) && call.name !== 'Read') continue;
-      if (call.name === 'Read' && !o.projectDir) continue; // with no disk to compare, what a read saw tells nothing
+      if (call.name === 'Read' && (!o.projectDir || call.results.length === 0)) continue; // with no disk to compare, what a read saw tells nothing
+      // With no disk to compare, only calls without a real result need a line (their file_state); a listing wants all.
+      if (!o.projectDir && !o.listAll && call.results.length > 0 && !call.results[0]!.blocks.some((b) => b.toolUseId === call.id && b.clientInterrupted)) continue;
       const input = toolInput(loader.load(call.entry), call.id);
       const path = typeof input.file_path === 'string' ? input.file_path : typeof input.notebook_path === 'string' ? input.notebook_path : null;
       if (path === null || path === '') continue;
       if (call.name === 'Read') {
-        const content = fullReadContent(call, loader);
-        if (content !== null) add(path, { kind: 'read', time: call.entry.time, order: order++, line: call.results[0]!.line, agent, content });
+        add(path, { kind: 'read', time: call.entry.time, order: order++, line: call.results[0]!.line, loader, result: call.results[0]! });
         continue;
       }
-      const raw = rawCall(call, loader, input, agent);
-      add(path, { kind: 'call', time: call.entry.time, order: order++, call: raw });
+      add(path, { kind: 'call', time: call.entry.time, order: order++, call: callRef(call, loader, agent) });
     }
   };
   collect(o.index, o.loader, null);
-  for (const sub of await subagentFiles(o.file, o.index.sessionId)) {
-    const scan = await scanSession(sub.path);
-    const loader = new EntryLoader(scan);
-    try {
+  try {
+    for (const sub of await subagentFiles(o.file, o.index.sessionId)) {
+      const scan = await scanSession(sub.path);
+      const loader = new EntryLoader(scan);
+      loaders.push(loader);
       collect(buildIndex(scan), loader, sub.name);
-    } finally {
-      loader.close();
     }
+    return judgeAll();
+  } finally {
+    for (const l of loaders) l.close();
   }
 
+  function judgeAll(): Forensics {
   const byFile = new Map<string, CheckpointRecord[]>();
   for (const c of checkpoints) {
     if (c.backupFileName !== null && !BackupStore.isSafeName(c.backupFileName)) {
@@ -248,58 +255,86 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
 
   files.sort((a, b) => a.file.localeCompare(b.file));
   return { projectDir: o.projectDir, backupsDir: store.dir, files, calls, untracked: fresh, refused, checkpoints };
+  }
 }
 
-function rawCall(call: ToolCall, loader: EntryLoader, input: Record<string, unknown>, agent: string | null): RawCall {
-  const base = { id: call.id, tool: call.name, line: call.entry.line, agent, input };
-  const resultEntry = call.results[0];
-  if (!resultEntry) return { ...base, result: 'none', recorded: null };
-  const interrupted = resultEntry.blocks.some((b) => b.toolUseId === call.id && b.clientInterrupted);
-  if (interrupted) return { ...base, result: 'interrupted', recorded: null };
-  const entry = loader.load(resultEntry);
-  const content = (entry?.message as { content?: unknown } | undefined)?.content;
-  const block = Array.isArray(content) ? (content.find((b) => isObject(b) && b.type === 'tool_result' && b.tool_use_id === call.id) as Record<string, unknown> | undefined) : undefined;
-  const recorded = isObject(entry?.toolUseResult) ? (entry.toolUseResult as Record<string, unknown>) : null;
-  if (block?.is_error === true) return { ...base, result: 'error', recorded };
-  return { ...base, result: 'ok', recorded };
+function callRef(call: ToolCall, loader: EntryLoader, agent: string | null): CallRef {
+  const base = { id: call.id, tool: call.name, line: call.entry.line, agent, loader, entry: call.entry };
+  const resultEntry = call.results[0] ?? null;
+  if (!resultEntry) return { ...base, resultEntry, result: 'none' };
+  const block = resultEntry.blocks.find((b) => b.toolUseId === call.id);
+  if (block?.clientInterrupted) return { ...base, resultEntry, result: 'interrupted' };
+  return { ...base, resultEntry, result: block?.isError ? 'error' : 'ok' };
 }
 
 /** A Read result that holds the whole file (2.x `toolUseResult.file`), or null. */
-function fullReadContent(call: ToolCall, loader: EntryLoader): string | null {
-  const resultEntry = call.results[0];
-  if (!resultEntry) return null;
-  const recorded = loader.load(resultEntry)?.toolUseResult;
+function fullReadContent(result: EntryFacts, loader: EntryLoader): string | null {
+  const recorded = loader.load(result)?.toolUseResult;
   const file = isObject(recorded) && isObject(recorded.file) ? (recorded.file as Record<string, unknown>) : null;
   if (!file || typeof file.content !== 'string') return null;
   if (file.startLine !== 1 || typeof file.numLines !== 'number' || file.numLines !== file.totalLines) return null;
   return file.content;
 }
 
+/**
+ * What a file held at one point, kept small: null (absent), undefined (not known), or the sha256 of
+ * its content with and without one trailing newline (Read results and editors differ there).
+ */
+type Print = string[] | null | undefined;
+
+function printOf(text: string | null | undefined): Print {
+  if (text === null || text === undefined) return text;
+  return [sha256(text), text.endsWith('\n') ? sha256(text.slice(0, -1)) : sha256(`${text}\n`)];
+}
+
+/** Whether the disk (its exact hash, or null when absent) matches a print. */
+function holds(print: Print, disk: string | null): boolean {
+  if (print === undefined) return false;
+  if (print === null || disk === null) return print === null && disk === null;
+  return print.includes(disk);
+}
+
 interface Step {
-  call: RawCall;
-  before: string | null | undefined;
-  after: string | null | undefined;
+  call: CallRef;
+  before: Print;
+  after: Print;
+  /** The call's input, kept only when its result cannot be computed (the fallback compares it with the disk). */
+  input: Record<string, unknown> | null;
 }
 
 function judgeFile(shown: string, evs: Event[], disk: DiskState, cps: CheckpointRecord[], store: BackupStore): { file: FileForensics; untracked: UntrackedSideEffect | null } | null {
+  const unknownReason = diskUnknownReason(disk);
+  const calls = evs.filter((e): e is Extract<Event, { kind: 'call' }> => e.kind === 'call').map((e) => e.call);
+  if (unknownReason !== null) {
+    // Nothing on disk to compare: each call is unknown, and no content needs loading.
+    if (calls.length === 0) return null;
+    const list = calls.map((c) => ({ tool_use_id: c.id, tool: c.tool, line: c.line, agent: c.agent, file: shown, result: c.result, status: 'unknown' as FileState, evidence: unknownReason }));
+    return { file: { file: shown, status: 'unknown', evidence: unknownReason, calls: list, checkpoints: checkpointList(cps, store), diff: null, diff_kind: null }, untracked: null };
+  }
   // Walk the events, keeping what the transcript says the file holds (undefined: not known).
   let known: string | null | undefined;
   let knownLine = 0;
   let knownFromRead = false;
+  let firstBefore: string | null | undefined;
   const steps: Step[] = [];
   for (const ev of evs) {
     if (ev.kind === 'read') {
-      known = ev.content;
+      const content = fullReadContent(ev.result, ev.loader);
+      if (content === null) continue;
+      known = content;
       knownLine = ev.line;
       knownFromRead = true;
       continue;
     }
     const c = ev.call;
-    const recordedBefore = c.recorded && (typeof c.recorded.originalFile === 'string' || c.recorded.originalFile === null) ? (c.recorded.originalFile as string | null) : undefined;
+    const input = toolInput(c.loader.load(c.entry), c.id);
+    const recorded = c.result === 'ok' || c.result === 'error' ? c.loader.load(c.resultEntry!)?.toolUseResult : undefined;
+    const recordedBefore = isObject(recorded) && (typeof recorded.originalFile === 'string' || recorded.originalFile === null) ? (recorded.originalFile as string | null) : undefined;
     let before = recordedBefore !== undefined ? recordedBefore : known;
     if (before === undefined) before = backupBefore(cps, c.line, store);
-    const after = c.result === 'error' ? before : expectedAfter(c, before);
-    steps.push({ call: c, before, after });
+    const after = c.result === 'error' ? before : expectedAfter(c.tool, input, before);
+    if (steps.length === 0) firstBefore = before;
+    steps.push({ call: c, before: printOf(before), after: printOf(after), input: after === undefined ? input : null });
     if (c.result === 'ok' || c.result === 'error') {
       known = after;
       knownLine = c.line;
@@ -308,6 +343,8 @@ function judgeFile(shown: string, evs: Event[], disk: DiskState, cps: Checkpoint
       known = undefined; // the outcome of an unfinished call is what the disk must tell
     }
   }
+  const diskContent = disk.kind === 'file' ? disk.content : null;
+  const diskHash = diskContent === null ? null : sha256(diskContent);
   if (steps.length === 0) {
     // Only reads: report a file only when the disk moved away from what the session read.
     if (known === undefined) return null;
@@ -315,75 +352,66 @@ function judgeFile(shown: string, evs: Event[], disk: DiskState, cps: Checkpoint
     return effect ? { file: { file: shown, status: 'diverged', evidence: effect.evidence, calls: [], checkpoints: checkpointList(cps, store), diff: effect.diff, diff_kind: 'transcript-to-disk' }, untracked: effect } : null;
   }
 
-  const unknownReason = diskUnknownReason(disk);
-  const diskContent = disk.kind === 'file' ? disk.content : disk.kind === 'absent' ? null : undefined;
   const lastEffective = [...steps].reverse().find((s) => s.call.result !== 'error') ?? steps[steps.length - 1]!;
-  const finalExpected = lastEffective.after;
-  const calls: CallForensics[] = steps.map((s, i) => {
-    const verdict = unknownReason !== null || diskContent === undefined ? { status: 'unknown' as FileState, evidence: unknownReason ?? 'the disk could not be read' } : judgeCall(s, steps.slice(i + 1), diskContent, finalExpected, lastEffective);
+  const list: CallForensics[] = steps.map((s, i) => {
+    const verdict = judgeCall(s, steps.slice(i + 1), diskHash, diskContent, lastEffective);
     return { tool_use_id: s.call.id, tool: s.call.tool, line: s.call.line, agent: s.call.agent, file: shown, result: s.call.result, status: verdict.status, evidence: verdict.evidence };
   });
-  const last = calls[steps.indexOf(lastEffective)]!;
+  const last = list[steps.indexOf(lastEffective)]!;
 
   let diff: string | null = null;
   let diffKind: FileForensics['diff_kind'] = null;
   let untracked: UntrackedSideEffect | null = null;
-  if (diskContent !== undefined && unknownReason === null) {
-    if (known !== undefined && known !== diskContent && !(known !== null && diskContent !== null && equalText(known, diskContent))) {
-      diff = patch(`${shown} (${knownFromRead ? 'as read' : 'as the transcript left it'})`, `${shown} (disk)`, known ?? '', diskContent ?? '');
-      diffKind = 'transcript-to-disk';
-      untracked = {
-        file: shown,
-        source: 'disk',
-        line: knownLine,
-        evidence: `the file ${diskContent === null ? 'no longer exists, though' : 'differs from the state'} the transcript last recorded (line ${knownLine}); something outside the recorded calls changed it since`,
-        diff,
-        disk_sha256: null,
-      };
-    } else {
-      const first = steps[0]!.before;
-      if (first !== undefined && first !== diskContent) {
-        diff = patch(first === null ? '/dev/null' : `${shown} (before the session's changes)`, diskContent === null ? '/dev/null' : `${shown} (disk)`, first ?? '', diskContent ?? '');
-        diffKind = 'checkpoint-to-disk';
-      }
-    }
+  if (known !== undefined && !holds(printOf(known), diskHash === null ? null : diskHash)) {
+    diff = patch(`${shown} (${knownFromRead ? 'as read' : 'as the transcript left it'})`, `${shown} (disk)`, known ?? '', diskContent ?? '');
+    diffKind = 'transcript-to-disk';
+    untracked = {
+      file: shown,
+      source: 'disk',
+      line: knownLine,
+      evidence: `the file ${diskContent === null ? 'no longer exists, though' : 'differs from the state'} the transcript last recorded (line ${knownLine}); something outside the recorded calls changed it since`,
+      diff,
+      disk_sha256: null,
+    };
+  } else if (firstBefore !== undefined && !holds(printOf(firstBefore), diskHash)) {
+    diff = patch(firstBefore === null ? '/dev/null' : `${shown} (before the session's changes)`, diskContent === null ? '/dev/null' : `${shown} (disk)`, firstBefore ?? '', diskContent ?? '');
+    diffKind = 'checkpoint-to-disk';
   }
-  return { file: { file: shown, status: last.status, evidence: last.evidence, calls, checkpoints: checkpointList(cps, store), diff, diff_kind: diffKind }, untracked };
+  return { file: { file: shown, status: last.status, evidence: last.evidence, calls: list, checkpoints: checkpointList(cps, store), diff, diff_kind: diffKind }, untracked };
 }
 
-function judgeCall(s: Step, later: Step[], disk: string | null, finalExpected: string | null | undefined, lastEffective: Step): { status: FileState; evidence: string } {
+function judgeCall(s: Step, later: Step[], diskHash: string | null, disk: string | null, lastEffective: Step): { status: FileState; evidence: string } {
   const { call } = s;
   if (call.result === 'error') return { status: 'not_applied', evidence: 'Claude Code reported that this call failed, so it changed nothing' };
   const finished = call.result === 'ok';
-  if (s.after !== undefined && disk !== null && equalText(disk, s.after ?? '')) return { status: 'applied', evidence: 'the file on disk equals the state this call leaves' };
-  const laterEffective = later.filter((l) => l.call.result !== 'error');
-  if (laterEffective.length > 0 && finalExpected !== undefined && finalExpected !== null && disk !== null && equalText(disk, finalExpected)) {
+  if (disk !== null && holds(s.after, diskHash)) return { status: 'applied', evidence: 'the file on disk equals the state this call leaves' };
+  if (disk !== null && later.some((l) => l.call.result !== 'error') && holds(lastEffective.after, diskHash)) {
     return { status: 'applied', evidence: `later calls changed the file further, and the disk equals the state after the last of them (line ${lastEffective.call.line})` };
   }
   if (s.before !== undefined) {
     if (s.before === null && disk === null) {
       return finished ? { status: 'missing', evidence: 'the file this call created no longer exists' } : { status: 'not_applied', evidence: 'the file does not exist: this call never created it' };
     }
-    if (s.before !== null && disk !== null && equalText(disk, s.before)) {
+    if (s.before !== null && disk !== null && holds(s.before, diskHash)) {
       return finished
         ? { status: 'diverged', evidence: 'the file is back to its content before this call: the change was undone after it' }
         : { status: 'not_applied', evidence: 'the file on disk equals its content before this call' };
     }
   }
-  if (disk === null) return finished ? { status: 'missing', evidence: 'the file no longer exists' } : containmentState(call.tool, call.input, null);
+  if (disk === null) return finished ? { status: 'missing', evidence: 'the file no longer exists' } : containmentState(call.tool, s.input ?? {}, null);
   if (s.after === undefined) {
-    const guess = containmentState(call.tool, call.input, disk);
+    const guess = containmentState(call.tool, s.input ?? {}, disk);
     return { status: guess.status, evidence: `${guess.evidence} (the transcript does not record the file's full content)` };
   }
   return { status: 'diverged', evidence: finished ? 'the file differs from the state the transcript recorded after this call: something else changed it since' : 'the file holds neither its content before this call nor the content this call leaves: something else changed it' };
 }
 
 /** The content a call leaves, from its input and what it started from. */
-function expectedAfter(c: RawCall, before: string | null | undefined): string | null | undefined {
-  if (c.tool === 'Write') return typeof c.input.content === 'string' ? c.input.content : undefined;
-  if (c.tool === 'NotebookEdit') return undefined;
+function expectedAfter(tool: string, input: Record<string, unknown>, before: string | null | undefined): string | null | undefined {
+  if (tool === 'Write') return typeof input.content === 'string' ? input.content : undefined;
+  if (tool === 'NotebookEdit') return undefined;
   if (before === undefined) return undefined;
-  return applyEdits(before, editPairs(c.tool, c.input));
+  return applyEdits(before, editPairs(tool, input));
 }
 
 /** The newest checkpoint backup of a file taken before a line, as the file's content then. */

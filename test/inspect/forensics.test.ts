@@ -174,7 +174,12 @@ describe('file forensics on the real crashed 2.1.328 session (fixtures/crash-par
     await writeFile(file, (await readFile(file, 'utf8')).replaceAll(CWD, '/nonexistent/ccrescue-project'));
     const a = await analyzeSession(file, { claudeDir: c.claudeDir, processes: false });
     expect(a.projectDir).toBeNull();
-    expect(a.forensics.calls.get('toolu_h_edit_math')).toMatchObject({ status: 'unknown', evidence: expect.stringMatching(/--project-dir/) });
+    // Only the unanswered calls are read then (their file_state), unless a listing asks for all.
+    expect([...a.forensics.calls.keys()]).toEqual(['toolu_h_write_marker']);
+    expect(a.activeCalls.find((x) => x.tool_use_id === 'toolu_h_write_marker')).toMatchObject({ file_state: 'unknown', evidence: expect.stringMatching(/--project-dir/) });
     expect(a.forensics.untracked).toEqual([]);
+    const all = await analyzeSession(file, { claudeDir: c.claudeDir, processes: false, listAllFiles: true });
+    expect(all.forensics.calls.get('toolu_h_edit_math')).toMatchObject({ status: 'unknown', evidence: expect.stringMatching(/--project-dir/) });
+    expect(all.forensics.files.map((f) => f.file)).toEqual(['marker.txt', 'NOTES.md', 'src/math.js']);
   });
 });

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bootTimeMs, readStat } from './processes.js';
 
 /** A `<claude-dir>/sessions/<pid>.json` record: which Claude Code process owns which session. */
 export interface ClientRecord {
@@ -73,19 +74,12 @@ interface StartTime {
   epochMs: number;
 }
 
-/** Linux: field 22 of /proc/<pid>/stat, in clock ticks since boot, and the same as epoch milliseconds. */
+/** Linux: the process's start time, in clock ticks since boot and as epoch milliseconds (100 ticks a second). */
 function processStartTime(pid: number): StartTime | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = fields[19];
-    if (ticks === undefined) return null;
-    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
-    const epochMs = btime === undefined ? Number.NaN : Number(btime) * 1000 + (Number(ticks) * 1000) / 100;
-    return { ticks, epochMs };
-  } catch {
-    return null;
-  }
+  const stat = readStat(pid);
+  if (stat === null) return null;
+  const boot = bootTimeMs();
+  return { ticks: String(stat.startTicks), epochMs: boot === null ? Number.NaN : boot + (stat.startTicks * 1000) / 100 };
 }
 
 function startTimesMatch(recorded: string | number, actual: StartTime): boolean {

@@ -287,13 +287,14 @@ function readArgv(pid: number): string[] | null {
   return args;
 }
 
-interface Stat {
+export interface ProcStat {
   ppid: number;
+  /** Start time in clock ticks since boot, as the kernel writes it. */
   startTicks: number;
 }
 
-/** Fields 4 (parent pid) and 22 (start time in clock ticks since boot) of /proc/<pid>/stat. */
-function readStat(pid: number): Stat | null {
+/** Linux: fields 4 (parent pid) and 22 (start time in clock ticks since boot) of /proc/<pid>/stat. */
+export function readStat(pid: number): ProcStat | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -306,7 +307,8 @@ function readStat(pid: number): Stat | null {
   }
 }
 
-function bootTimeMs(): number | null {
+/** Linux: the boot time (`btime` of /proc/stat) in epoch milliseconds. */
+export function bootTimeMs(): number | null {
   try {
     const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
     return btime === undefined ? null : Number(btime) * 1000;

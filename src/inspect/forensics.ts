@@ -167,7 +167,13 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
   const untracked: UntrackedSideEffect[] = [];
   const covered = new Set<string>();
   const diskEffects = new Map<string, UntrackedSideEffect>();
-  const diskOf = (key: string) => readDisk(o.projectDir, cwd, key);
+  // Each file is read once: the per-file verdict, the checkpoint passes and the final hashes share it.
+  const disks = new Map<string, DiskState>();
+  const diskOf = (key: string) => {
+    let disk = disks.get(key);
+    if (!disk) disks.set(key, (disk = readDisk(o.projectDir, cwd, key)));
+    return disk;
+  };
 
   for (const [key, evs] of events) {
     evs.sort((a, b) => (Number.isNaN(a.time) || Number.isNaN(b.time) || a.time === b.time ? a.order - b.order : a.time - b.time));
@@ -230,7 +236,7 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
         });
         continue;
       }
-      const effect = sideEffect(shownPath(cwd, key), diskOf(key), before ?? undefined, {
+      const effect = sideEffect(shownPath(cwd, key), diskOf(key), before, {
         source: 'backup',
         line: null,
         why: `Claude Code backed this file up as ${name} before changing it, and no line of the transcript records that change`,
@@ -445,7 +451,7 @@ function sideEffect(shown: string, disk: DiskState, before: string | null | unde
   if (before === undefined) {
     return o.source === 'disk' ? null : { file: shown, source: o.source, line: o.line, evidence: `${o.why}; the backup cannot be read, so only the current file is known`, diff: now === null ? '' : patch('/dev/null', `${shown} (disk)`, '', now), disk_sha256: null };
   }
-  if (before === now || (before !== null && now !== null && equalText(before, now))) return null; // backed up, never changed
+  if (holds(printOf(before), now === null ? null : sha256(now))) return null; // backed up, never changed
   const fromLabel = before === null ? '/dev/null' : `${shown} (${o.beforeLabel})`;
   const toLabel = now === null ? '/dev/null' : `${shown} (disk)`;
   const what = now === null ? '; it is now deleted' : before === null ? '; it now exists' : o.source === 'disk' ? '' : '; it now differs';
@@ -496,11 +502,6 @@ async function subagentFiles(file: string, sessionId: string | null): Promise<{ 
   } catch {
     return [];
   }
-}
-
-/** Equal, or equal but for one trailing newline (Read results and editors differ there). */
-function equalText(a: string, b: string): boolean {
-  return a === b || a === `${b}\n` || b === `${a}\n`;
 }
 
 /** A unified diff with a few lines of context; the cap on its size is the caller's. */

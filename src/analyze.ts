@@ -10,7 +10,7 @@ import { findActiveCalls, type ActiveToolCall } from './inspect/active-calls.js'
 import { fileForensics, type Forensics } from './inspect/forensics.js';
 import { findCommandProcesses } from './inspect/processes.js';
 import { pendingTodos, type PendingTodo } from './inspect/todos.js';
-import { InputError } from './errors.js';
+import { ForeignFormatError, InputError } from './errors.js';
 
 /** Everything known about a session before any repair is planned. */
 export interface Analysis {
@@ -39,6 +39,13 @@ export interface AnalyzeOptions {
   listAllFiles?: boolean;
   /** Look for processes that still run an interrupted command (default true). */
   processes?: boolean;
+  /**
+   * `all` (default): every call and read is compared with the disk. `interrupted`: only calls
+   * without a real result and the checkpoint evidence of lost changes, the way `scan` triages.
+   */
+  forensics?: 'all' | 'interrupted';
+  /** The Claude dir's process records, when the caller has read them already (one read for many sessions). */
+  clientRecords?: ClientRecord[];
 }
 
 const CLAUDE_TYPES = new Set(['user', 'assistant', 'system', 'summary', 'file-history-snapshot', 'file-history-delta', 'queue-operation', 'progress', 'attachment', 'last-prompt', 'custom-title', 'permission-mode', 'mode', 'ai-title', 'agent-name', 'pr-link', 'tag', 'saved_hook_context']);
@@ -49,10 +56,11 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
   rejectForeignFormats(file, scan);
   const index = buildIndex(scan);
   const loader = new EntryLoader(scan);
-  const clients = opts.claudeDir ? readClientRecords(opts.claudeDir).filter((c) => c.sessionId !== null && c.sessionId === index.sessionId) : [];
+  const records = opts.clientRecords ?? (opts.claudeDir ? readClientRecords(opts.claudeDir) : []);
+  const clients = records.filter((c) => c.sessionId !== null && c.sessionId === index.sessionId);
   if (opts.projectDir !== undefined && !isDirectory(opts.projectDir)) throw new InputError(`${opts.projectDir}: --project-dir is not a directory`);
   const projectDir = opts.projectDir !== undefined ? resolve(opts.projectDir) : index.cwd && isDirectory(index.cwd) ? index.cwd : null;
-  const forensics = await fileForensics({ index, loader, file, projectDir, claudeDir: opts.claudeDir, listAll: opts.listAllFiles ?? false });
+  const forensics = await fileForensics({ index, loader, file, projectDir, claudeDir: opts.claudeDir, listAll: opts.listAllFiles ?? false, scope: opts.forensics ?? 'all' });
   const activeCalls = findActiveCalls(index, loader, forensics);
   if (opts.processes !== false) for (const call of activeCalls) if (call.command !== null) call.running_processes = runningProcesses(call.command, index.toolCalls.get(call.tool_use_id)?.entry.time ?? Number.NaN, projectDir);
   const findings = RULES.flatMap((rule) => rule.detect({ index, clients, loader, forensics, activeCalls }));
@@ -93,16 +101,21 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** Chain entries carry a uuid in every Claude Code version; other types stand on their own. */
+const isClaudeEntry = (e: SessionScan['entries'][number]) => CLAUDE_TYPES.has(e.type) && (e.uuid !== undefined || !CHAIN_TYPES.has(e.type));
+const CHAIN_TYPES = new Set(['user', 'assistant', 'system', 'progress', 'attachment']);
+
 /** Codex rollouts and Gemini sessions are not Claude Code transcripts: say so instead of "repairing" them. */
 function rejectForeignFormats(file: string, scan: SessionScan): void {
-  if (scan.size === 0 || scan.entries.some((e) => CLAUDE_TYPES.has(e.type))) return;
+  if (scan.size === 0 || scan.entries.some(isClaudeEntry)) return;
   const first = scan.entries[0];
   if (first && (first.type === 'session_meta' || first.type === 'response_item' || first.type === 'event_msg')) {
-    throw new InputError(`${file}:${first.line}: not a Claude Code session (this is a Codex CLI rollout)`);
+    throw new ForeignFormatError(`${file}:${first.line}: not a Claude Code session (this is a Codex CLI rollout)`);
   }
   if (scan.entries.length === 0 && scan.damage.size > 0) {
     const firstDamaged = Math.min(...scan.damage.keys());
-    throw new InputError(`${file}:${firstDamaged}: not a Claude Code session (no line holds a JSON entry${scan.lineCount > 1 ? '; a pretty-printed JSON document, such as a Gemini CLI session?' : ''})`);
+    throw new ForeignFormatError(`${file}:${firstDamaged}: not a Claude Code session (no line holds a JSON entry${scan.lineCount > 1 ? '; a pretty-printed JSON document, such as a Gemini CLI session?' : ''})`);
   }
-  if (first) throw new InputError(`${file}:${first.line}: not a Claude Code session (no entry of a Claude Code type; first type "${first.type}")`);
+  if (scan.entries.some((e) => e.type === 'gemini')) throw new ForeignFormatError(`${file}:${first!.line}: not a Claude Code session (this is a Gemini CLI session)`);
+  if (first) throw new ForeignFormatError(`${file}:${first.line}: not a Claude Code session (no entry of a Claude Code type; first type "${first.type}")`);
 }

@@ -3,6 +3,9 @@ export class InputError extends Error {
   readonly exitCode = 2;
 }
 
+/** The file is a transcript of another tool (Codex, Gemini) or no transcript at all. */
+export class ForeignFormatError extends InputError {}
+
 /** The session is owned by a running client: refused (exit 3) unless forced. */
 export class LiveSessionError extends Error {
   readonly exitCode = 3;

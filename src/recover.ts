@@ -98,6 +98,7 @@ function buildSnapshot(a: Analysis, plan: RepairPlan, o: { now: Date; repairedId
     created_at: o.now.toISOString(),
     session_id: a.index.sessionId,
     source_file: a.file,
+    source_size: a.scan.size,
     repaired_session_id: o.repairedId,
     repaired_file: o.repairedFile,
     client_version: a.index.version,

@@ -8,7 +8,7 @@ import { analyzeSession } from '../src/analyze.js';
 import { branchMessages } from '../src/index/api-messages.js';
 import { validateMessagesRequest } from '../src/validate/messages-api.js';
 import { InputError } from '../src/errors.js';
-import { corpusFiles } from './helpers/corpus.js';
+import { corpusFiles, KNOWN_DAMAGED } from './helpers/corpus.js';
 
 const files = corpusFiles();
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -19,20 +19,6 @@ function resumeRequest(messages: ReturnType<typeof branchMessages>) {
   return { model: 'claude-test', max_tokens: 1024, messages: [...messages, { role: 'user' as const, content: 'Please continue.' }] };
 }
 
-// Damaged recordings the corpus manifest names (orphans, glued lines, an unanswered prompt), by file.
-const KNOWN_DAMAGED: Record<string, string[]> = {
-  'codemie-ai__codemie-code/tests/integration/conversations/fixtures/sessions/5c187f31.jsonl': ['orphaned-tool-use', 'orphaned-tool-result', 'broken-parent-link'],
-  'codemie-ai__codemie-code/tests/integration/session/fixtures/claude/incremental-subagents/turn-1.jsonl': ['orphaned-tool-use'],
-  'daaain__claude-code-log/test/test_data/sidechain.jsonl': ['orphaned-tool-use'],
-  'entireio__cli/37/995ebed6e4/2/full.jsonl': ['concatenated-line'],
-  'entireio__cli/4c/02af2759b6/0/full.jsonl': ['orphaned-tool-use'],
-  'entireio__cli/4c/70d9b5734c/0/full.jsonl': ['orphaned-tool-use'],
-  'entireio__cli/5a/c45bc32212/0/full.jsonl': ['concatenated-line'],
-  'entireio__cli/60/fd31fcf44f/0/full.jsonl': ['orphaned-tool-use'],
-  'entireio__cli/71/69f9710768/0/full.jsonl': ['orphaned-tool-use'],
-  'entireio__cli/ec/38b74f08e3/3/full.jsonl': ['orphaned-tool-use'],
-  'slopus__happy-cli/src/claude/utils/__fixtures__/task_sdk.jsonl': ['orphaned-tool-use'],
-};
 
 // Recordings with API errors: noticed, but healthy (the transcript is intact and resumes as it is).
 const KNOWN_NOTICES: Record<string, string[]> = {

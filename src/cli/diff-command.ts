@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { analyzeSession, type Analysis } from '../analyze.js';
-import { locateSession, resolveClaudeDir } from '../locate/claude-dir.js';
+import { sessionArgument } from './session-arg.js';
 import type { FileForensics, UntrackedSideEffect } from '../inspect/forensics.js';
 import type { FileState } from '../inspect/mutations.js';
 import { useColor } from './output.js';
@@ -33,8 +33,7 @@ export function registerDiff(program: Command): void {
     .option('--claude-dir <dir>', 'Claude Code config dir (default: $CLAUDE_CONFIG_DIR, else ~/.claude)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (session: string | undefined, flags: DiffFlags) => {
-      const claudeDir = resolveClaudeDir(flags.claudeDir);
-      const file = locateSession(session, claudeDir, process.cwd());
+      const { claudeDir, file } = sessionArgument(session, flags.claudeDir);
       const analysis = await analyzeSession(file, { claudeDir, projectDir: flags.projectDir, listAllFiles: true });
       try {
         const report = diffReport(analysis);

@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerRecover } from './recover-command.js';
 import { registerDiff } from './diff-command.js';
+import { registerScan } from './scan-command.js';
+import { CCRESCUE_VERSION } from '../version.js';
 
-const VERSION = '0.1.0';
 
 /** Runs the CLI; every failure ends as one line on stderr and an exit code from the contract. */
 export async function main(argv: string[]): Promise<void> {
@@ -10,11 +11,12 @@ export async function main(argv: string[]): Promise<void> {
   program
     .name('ccrescue')
     .description('Forensics and recovery for Claude Code session transcripts')
-    .version(VERSION)
+    .version(CCRESCUE_VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRecover(program);
   registerDiff(program);
+  registerScan(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { recover, type RecoverResult } from '../recover.js';
-import { locateSession, resolveClaudeDir } from '../locate/claude-dir.js';
+import { sessionArgument } from './session-arg.js';
 import { findingsTable, useColor } from './output.js';
 
 interface RecoverFlags {
@@ -26,8 +26,7 @@ export function registerRecover(program: Command): void {
     .option('--claude-dir <dir>', 'Claude Code config dir (default: $CLAUDE_CONFIG_DIR, else ~/.claude)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (session: string | undefined, flags: RecoverFlags) => {
-      const claudeDir = resolveClaudeDir(flags.claudeDir);
-      const file = locateSession(session, claudeDir, process.cwd());
+      const { claudeDir, file } = sessionArgument(session, flags.claudeDir);
       const result = await recover({ file, claudeDir, projectDir: flags.projectDir, dryRun: flags.dryRun, out: flags.out, inPlace: flags.inPlace, force: flags.force });
       if (flags.json) process.stdout.write(JSON.stringify(toJson(result), null, 2) + '\n');
       else process.stdout.write(await render(result));

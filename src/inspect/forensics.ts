@@ -79,6 +79,8 @@ export interface ForensicsOptions {
   claudeDir: string | null;
   /** List every call even when there is no project to compare with (the diff command); otherwise only unanswered ones are read then. */
   listAll?: boolean;
+  /** `interrupted`: only calls without a real result (and the checkpoints) are judged; subagent files are left to their own scan. */
+  scope?: 'all' | 'interrupted';
 }
 
 /** What one transcript event says a file holds: a full read, or a mutation call. Only references are kept; content is loaded per file. */
@@ -119,13 +121,14 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
     else events.set(key, [ev]);
   };
 
+  const onlyInterrupted = o.scope === 'interrupted';
   const loaders: EntryLoader[] = [];
   const collect = (index: SessionIndex, loader: EntryLoader, agent: string | null) => {
     for (const call of index.toolCalls.values()) {
       if (!isMutationTool(call.name) && call.name !== 'Read') continue;
-      if (call.name === 'Read' && (!o.projectDir || call.results.length === 0)) continue; // with no disk to compare, what a read saw tells nothing
+      if (call.name === 'Read' && (!o.projectDir || onlyInterrupted || call.results.length === 0)) continue; // with no disk to compare, what a read saw tells nothing
       // With no disk to compare, only calls without a real result need a line (their file_state); a listing wants all.
-      if (!o.projectDir && !o.listAll && call.results.length > 0 && !call.results[0]!.blocks.some((b) => b.toolUseId === call.id && b.clientInterrupted)) continue;
+      if (((!o.projectDir && !o.listAll) || onlyInterrupted) && call.results.length > 0 && !call.results[0]!.blocks.some((b) => b.toolUseId === call.id && b.clientInterrupted)) continue;
       const input = toolInput(loader.load(call.entry), call.id);
       const path = typeof input.file_path === 'string' ? input.file_path : typeof input.notebook_path === 'string' ? input.notebook_path : null;
       if (path === null || path === '') continue;
@@ -138,7 +141,7 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
   };
   collect(o.index, o.loader, null);
   try {
-    for (const sub of await subagentFiles(o.file, o.index.sessionId)) {
+    for (const sub of onlyInterrupted ? [] : await subagentFiles(o.file, o.index.sessionId)) {
       const scan = await scanSession(sub.path);
       const loader = new EntryLoader(scan);
       loaders.push(loader);

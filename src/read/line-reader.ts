@@ -28,7 +28,15 @@ const SURROGATE_ESCAPES = [Buffer.from('\\ud'), Buffer.from('\\uD')];
  */
 export async function* readLines(path: string, bufferSize = 1 << 20): AsyncGenerator<RawLine> {
   const handle = await open(path, 'r');
-  const buffer = Buffer.allocUnsafe(bufferSize);
+  // A small file gets a small buffer: scanning thousands of them must not churn a megabyte each.
+  const size = await handle.stat().then(
+    (st) => st.size,
+    async (err: unknown) => {
+      await handle.close();
+      throw err;
+    },
+  );
+  const buffer = Buffer.allocUnsafe(Math.min(bufferSize, Math.max(1 << 16, size + 1)));
   let lineNo = 0;
   let lineStart = 0;
   let pending: Buffer[] = [];
@@ -38,7 +46,7 @@ export async function* readLines(path: string, bufferSize = 1 << 20): AsyncGener
   let position = 0;
   try {
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, bufferSize, position);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       const chunkNul = chunk.includes(0);

@@ -6,6 +6,8 @@ export const RecoverySnapshot = z.object({
   created_at: z.string(),
   session_id: z.string().nullable(),
   source_file: z.string(),
+  /** Bytes of the source when it was analysed: a later scan knows the repair is still current while the size holds. */
+  source_size: z.number().int().optional(),
   repaired_session_id: z.string().nullable(),
   repaired_file: z.string().nullable(),
   client_version: z.string().nullable(),

@@ -1,0 +1,85 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { recover } from '../recover.js';
+import type { ScanRow } from './scan-file.js';
+
+/** What `scan --repair` did with one damaged transcript. */
+export interface RepairOutcome {
+  file: string;
+  status: 'repaired' | 'already-repaired' | 'skipped' | 'failed';
+  session: string | null;
+  snapshot: string | null;
+  detail: string;
+}
+
+interface EarlierRepair {
+  snapshot: string;
+  repairedFile: string;
+  sourceSize: number | undefined;
+}
+
+/** Recovery snapshots beside the sessions: which source each one repaired, and at what size. */
+function earlierRepairs(dirs: Iterable<string>): Map<string, EarlierRepair[]> {
+  const bySource = new Map<string, EarlierRepair[]>();
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith('.recovery.json'));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      let snap: { source_file?: unknown; repaired_file?: unknown; source_size?: unknown };
+      try {
+        snap = JSON.parse(readFileSync(path, 'utf8')) as typeof snap;
+      } catch {
+        continue; // not ours, or torn: it proves nothing
+      }
+      if (typeof snap.source_file !== 'string' || typeof snap.repaired_file !== 'string') continue;
+      const list = bySource.get(snap.source_file) ?? [];
+      list.push({ snapshot: path, repairedFile: snap.repaired_file, sourceSize: typeof snap.source_size === 'number' ? snap.source_size : undefined });
+      bySource.set(snap.source_file, list);
+    }
+  }
+  return bySource;
+}
+
+/**
+ * Repairs every damaged main session exactly as `recover` does: a new session beside it, the
+ * original untouched. A session whose earlier repair still stands (its repaired file exists and
+ * the source has not changed size since) is not repaired again, so a second run writes nothing.
+ */
+export async function repairDamaged(rows: ScanRow[], opts: { claudeDir: string | null; now?: Date }): Promise<RepairOutcome[]> {
+  const damaged = rows.filter((r) => r.status === 'damaged');
+  const earlier = earlierRepairs(new Set(damaged.map((r) => dirname(r.file))));
+  const outcomes: RepairOutcome[] = [];
+  for (const row of damaged) {
+    const base = { file: row.file, session: null, snapshot: null };
+    if (row.kind === 'subagent') {
+      outcomes.push({ ...base, status: 'skipped', detail: 'a subagent transcript is never resumed on its own; its damage is reported, not repaired' });
+      continue;
+    }
+    if (row.live) {
+      outcomes.push({ ...base, status: 'skipped', detail: 'a running client owns this session; recover it after the client exits, or with recover --force' });
+      continue;
+    }
+    const standing = (earlier.get(row.file) ?? []).find((e) => e.sourceSize === row.size && existsSync(e.repairedFile));
+    if (standing) {
+      outcomes.push({ file: row.file, status: 'already-repaired', session: standing.repairedFile, snapshot: standing.snapshot, detail: `repaired earlier as ${standing.repairedFile}; the session has not changed since` });
+      continue;
+    }
+    try {
+      const result = await recover({ file: row.file, claudeDir: opts.claudeDir, now: opts.now });
+      if (result.status === 'healthy') {
+        outcomes.push({ ...base, status: 'skipped', detail: 'healthy on a full check; nothing written' });
+        continue;
+      }
+      outcomes.push({ file: row.file, status: 'repaired', session: result.written.session, snapshot: result.written.snapshot, detail: `${result.snapshot.repairs.length} repairs` });
+    } catch (err) {
+      const code = (err as { exitCode?: unknown }).exitCode;
+      outcomes.push({ ...base, status: code === 3 ? 'skipped' : 'failed', detail: (err instanceof Error ? err.message : String(err)).split('\n')[0]! });
+    }
+  }
+  return outcomes;
+}

@@ -55,13 +55,13 @@ const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 const sha = (text) => createHash('sha256').update(text).digest();
 
-function newUuid(segment, uuid) {
+export function newUuid(segment, uuid) {
   const h = sha(`uuid:${segment}:${uuid}`).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16], 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Same prefix (msg_01, toolu_bdrk_01, …) and length, new deterministic tail. */
-function newApiId(segment, id) {
+export function newApiId(segment, id) {
   const prefix = /^[a-z]+_(?:bdrk_|vrtx_)?(?:0\d)?/.exec(id)[0];
   let tail = '';
   for (let round = 0; tail.length < id.length - prefix.length; round++) {

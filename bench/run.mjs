@@ -1,5 +1,7 @@
-// `npm run bench`: throughput and peak memory of `ccrescue recover --dry-run` on a generated
-// session of at least 500 MiB, beside a plain read-split-JSON.parse baseline on the same file.
+// `npm run bench`: two benches, one after the other (BENCH_ONLY=recover or BENCH_ONLY=scan runs one):
+//   recover  throughput and peak memory of `ccrescue recover --dry-run` on a generated session of at
+//            least 500 MiB, beside a plain read-split-JSON.parse baseline on the same file (below);
+//   scan     `ccrescue scan` on a generated Claude dir of at least 1 GiB, beside ccusage (bench/scan.mjs).
 //
 // Each run is a child process:
 //   baseline  node --import bench/peak-rss.mjs bench/baseline.mjs <file>
@@ -21,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ensureSession, GENERATOR_VERSION, REPO, WORK_DIR } from './generate.mjs';
+import { failScan, runScanBench } from './scan.mjs';
 
 const MiB = 2 ** 20;
 const RSS_GOAL_MIB = 200;
@@ -29,7 +32,9 @@ const TIME_BIN = '/usr/bin/time';
 
 const sizeMb = Number(process.env.BENCH_MB ?? 500);
 const runs = Math.max(2, Number(process.env.BENCH_RUNS ?? 5));
+const only = process.env.BENCH_ONLY ?? '';
 if (!(sizeMb > 0) || !Number.isInteger(runs)) throw new Error('BENCH_MB must be a positive number and BENCH_RUNS an integer');
+if (!['', 'recover', 'scan'].includes(only)) throw new Error('BENCH_ONLY must be recover or scan (or unset for both)');
 
 const log = (s) => process.stderr.write(s + '\n');
 const median = (xs) => {
@@ -189,4 +194,9 @@ async function main() {
   process.stdout.write(JSON.stringify(report) + '\n');
 }
 
-main().catch((err) => fail(err?.stack ?? String(err)));
+async function all() {
+  if (only !== 'scan') await main().catch((err) => fail(err?.stack ?? String(err)));
+  if (only !== 'recover') await runScanBench({ runs, log }).catch(failScan);
+}
+
+all();

@@ -44,6 +44,8 @@ export interface AnalyzeOptions {
    * without a real result and the checkpoint evidence of lost changes, the way `scan` triages.
    */
   forensics?: 'all' | 'interrupted';
+  /** Read the pending todos and tasks (default true); a triage that never writes a prompt skips them. */
+  todos?: boolean;
   /** The Claude dir's process records, when the caller has read them already (one read for many sessions). */
   clientRecords?: ClientRecord[];
 }
@@ -79,7 +81,7 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
     liveClients: clients.filter((c) => c.alive),
     activeCalls,
     forensics,
-    todos: pendingTodos(index, loader, opts.claudeDir),
+    todos: opts.todos === false ? [] : pendingTodos(index, loader, opts.claudeDir),
     projectDir,
     partialText,
     lastUserRequest: lastPrompt?.promptPreview ?? null,

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerRecover } from './recover-command.js';
 import { registerDiff } from './diff-command.js';
 import { registerScan } from './scan-command.js';
+import { registerReport } from './report-command.js';
 import { CCRESCUE_VERSION } from '../version.js';
 
 
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
   registerRecover(program);
   registerDiff(program);
   registerScan(program);
+  registerReport(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -259,7 +259,7 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
     u.disk_sha256 = disk?.kind === 'file' ? sha256(disk.content) : null;
   }
   // A change a recovery already reported (its snapshot sits beside the session) is known now, while the disk still holds it.
-  const reported = reportedChanges(o.file);
+  const reported = untracked.length > 0 ? reportedChanges(o.file) : new Set<string>();
   const fresh = untracked.filter((u) => !reported.has(`${u.file}\0${u.disk_sha256}`));
 
   files.sort((a, b) => a.file.localeCompare(b.file));

@@ -62,7 +62,7 @@ export async function scanFile(f: FoundFile, ctx: ScanContext): Promise<ScanRow>
   if (f.size === 0) return { ...row, status: 'empty' };
   let analysis;
   try {
-    analysis = await analyzeSession(f.path, { claudeDir: ctx.claudeDir, forensics: 'interrupted', clientRecords: ctx.clientRecords });
+    analysis = await analyzeSession(f.path, { claudeDir: ctx.claudeDir, forensics: 'interrupted', todos: false, clientRecords: ctx.clientRecords });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { ...row, status: err instanceof ForeignFormatError ? 'foreign' : 'unreadable', reason: message.split('\n')[0]! };

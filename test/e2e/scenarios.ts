@@ -215,7 +215,8 @@ export function killTrigger(kind: CrashKind): KillTrigger {
  * disk), SIGKILLs it and ends what it left running.
  * `rootDir` (default: a fresh temporary folder) must be empty or absent; it gets the project (`work/proj`) and HOME (`home`).
  */
-export async function produceCrash(kind: CrashKind, rootDir?: string): Promise<Crash> {
+/** Produces a crash of the given kind; `prompt` replaces the scenario's own first prompt (the mock's turns do not depend on it). */
+export async function produceCrash(kind: CrashKind, rootDir?: string, prompt: string = PROMPTS[kind]): Promise<Crash> {
   const root = rootDir ?? (await realpath(await mkdtemp(join(tmpdir(), 'ccrescue-crash-'))));
   const projectDir = join(root, 'work', 'proj');
   await seedProject(projectDir);
@@ -233,7 +234,7 @@ export async function produceCrash(kind: CrashKind, rootDir?: string): Promise<C
       if (request.turnIndex === turns.length - 1) lastTurnRequest = performance.now() - startedAt;
     };
     mock.on('request', onRequest);
-    const run = runClient({ version: '2.1.328', home, cwd: projectDir, apiUrl: mock.baseUrl, args: printModeArgs('2.1.328', PROMPTS[kind]) });
+    const run = runClient({ version: '2.1.328', home, cwd: projectDir, apiUrl: mock.baseUrl, args: printModeArgs('2.1.328', prompt) });
     let exitedEarly: ClientExit | undefined;
     void run.exited.then((exit) => (exitedEarly = exit));
     const alive = (what: string): void => {

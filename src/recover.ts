@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, cp, open, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, cp, open, stat, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { analyzeSession, type Analysis } from './analyze.js';
 import { planRepairs, type RepairPlan } from './plan/plan.js';
 import { actionLine } from './plan/actions.js';
 import { writeSession } from './write/session-writer.js';
+import { AtomicFile } from './write/atomic-file.js';
 import { continuationPrompt, shellQuote, type DisconnectPhase } from './write/prompt.js';
 import { RecoverySnapshot } from './write/snapshot.js';
 import { InputError, LiveSessionError, RecoveryFailed } from './errors.js';
@@ -67,7 +68,7 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
         await writeSession({ source: file, target, actions: plan.actions, ...(mode === 'new-session' ? { sessionId: { from: oldId, to: newId } } : {}) });
         written.session = target;
         if (!analysis.healthy) {
-          await writeAtomic(snapshotPath, JSON.stringify(snapshot, null, 2) + '\n');
+          await AtomicFile.writeText(snapshotPath, JSON.stringify(snapshot, null, 2) + '\n');
           written.snapshot = snapshotPath;
         }
         if (mode === 'new-session' && opts.claudeDir) await copySessionState(opts.claudeDir, oldId, newId);
@@ -162,18 +163,6 @@ async function backup(file: string, now: Date): Promise<string> {
     throw new RecoveryFailed(`${target}: backup is incomplete (${b.size} of ${a.size} bytes); the original was not touched`);
   }
   return target;
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
 }
 
 /** The new session keeps its checkpoints and tasks: Claude Code looks them up by session id. */

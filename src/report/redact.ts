@@ -27,11 +27,9 @@
 // was. `redacted_thinking` data and base64 media are masked the same way.
 
 import { isUtf8 } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import { homedir, userInfo } from 'node:os';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { readLines } from '../read/line-reader.js';
+import { AtomicFile } from '../write/atomic-file.js';
 import { salvageLine } from '../read/salvage.js';
 
 export type RedactMode = 'default' | 'strict';
@@ -809,7 +807,6 @@ export function createRedactor(opts: RedactOptions): Redactor {
 // ---------------------------------------------------------------------------------------------
 // Session files
 
-const FLUSH_BYTES = 1 << 20;
 const NL = Buffer.from('\n');
 
 /**
@@ -820,42 +817,23 @@ const NL = Buffer.from('\n');
  */
 export async function redactSessionFile(input: string, output: string, redactor: Redactor): Promise<{ lines: number; redacted: number }> {
   const impl = redactor instanceof RedactorImpl ? redactor : null;
-  const temp = join(dirname(output), `.${basename(output)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const file = await AtomicFile.create(output);
   let lines = 0;
   let redacted = 0;
-  const push = (b: Buffer) => {
-    pending.push(b);
-    pendingBytes += b.length;
-  };
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const chunk = Buffer.concat(pending, pendingBytes);
-    pending.length = 0;
-    pendingBytes = 0;
-    await handle.write(chunk);
-  };
   try {
     for await (const raw of readLines(input)) {
       lines++;
       const out = redactLine(raw.bytes, redactor, impl);
-      if (out === null) push(Buffer.from(raw.bytes)); // the reader reuses its buffer
+      if (out === null) await file.write(Buffer.from(raw.bytes)); // the reader reuses its buffer
       else {
         redacted++;
-        push(out);
+        await file.write(out);
       }
-      if (raw.endsWithNewline) push(NL);
-      if (pendingBytes >= FLUSH_BYTES) await flush();
+      if (raw.endsWithNewline) await file.write(NL);
     }
-    await flush();
-    await handle.sync();
-    await handle.close();
-    await rename(temp, output);
+    await file.commit();
   } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
+    await file.abort();
     throw err;
   }
   return { lines, redacted };

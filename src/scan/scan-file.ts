@@ -43,9 +43,9 @@ export interface ScanContext {
 const LINES_KEPT = 20;
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, notice: 2 };
 
-/** Analyses one transcript the way `recover` does, with the file forensics limited to interrupted calls. Never throws. */
-export async function scanFile(f: FoundFile, ctx: ScanContext): Promise<ScanRow> {
-  const row: ScanRow = {
+/** The row of a file before it is read: what the directory listing says. */
+export function listedRow(f: FoundFile): ScanRow {
+  return {
     file: f.path,
     kind: f.kind,
     status: 'healthy',
@@ -59,6 +59,11 @@ export async function scanFile(f: FoundFile, ctx: ScanContext): Promise<ScanRow>
     findings: [],
     reason: null,
   };
+}
+
+/** Analyses one transcript the way `recover` does, with the file forensics limited to interrupted calls. Never throws. */
+export async function scanFile(f: FoundFile, ctx: ScanContext): Promise<ScanRow> {
+  const row = listedRow(f);
   if (f.size === 0) return { ...row, status: 'empty' };
   let analysis;
   try {

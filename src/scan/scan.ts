@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { scanFile, type ScanContext, type ScanRow } from './scan-file.js';
+import { listedRow, scanFile, type ScanContext, type ScanRow } from './scan-file.js';
 import type { FoundFile } from './discover.js';
 
 export interface ScanProgress {
@@ -90,18 +90,5 @@ export async function scanFiles(files: FoundFile[], opts: ScanOptions): Promise<
 }
 
 function failedRow(f: FoundFile, err: Error): ScanRow {
-  return {
-    file: f.path,
-    kind: f.kind,
-    status: 'unreadable',
-    project: null,
-    session_id: null,
-    client_versions: [],
-    size: f.size,
-    lines: 0,
-    last_activity: new Date(f.mtimeMs).toISOString(),
-    live: false,
-    findings: [],
-    reason: `${f.path}: could not be analysed: ${err.message.split('\n')[0]}`,
-  };
+  return { ...listedRow(f), status: 'unreadable', reason: `${f.path}: could not be analysed: ${err.message.split('\n')[0]}` };
 }

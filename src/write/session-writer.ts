@@ -1,6 +1,4 @@
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { AtomicFile } from './atomic-file.js';
 import { readLines } from '../read/line-reader.js';
 import { actionLine, type RecordEdit, type RepairAction } from '../plan/actions.js';
 
@@ -12,7 +10,6 @@ export interface SessionRewrite {
   sessionId?: { from: string; to: string };
 }
 
-const FLUSH_BYTES = 1 << 20;
 const NL = Buffer.from('\n');
 
 /**
@@ -23,34 +20,17 @@ const NL = Buffer.from('\n');
 export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: number; lines: number }> {
   const byLine = groupByLine(rewrite.actions);
   const appended = rewrite.actions.flatMap((a) => (a.action === 'append' ? a.entries : []));
-  const temp = join(dirname(rewrite.target), `.${basename(rewrite.target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let bytes = 0;
+  const file = await AtomicFile.create(rewrite.target);
   let lines = 0;
   // The newline after a record is written only once something follows it, so a file whose last
   // line had none is reproduced exactly when nothing is appended.
   let owesNewline = false;
   const emit = async (record: Buffer, newline: boolean) => {
-    if (owesNewline) push(NL);
-    push(record);
+    if (owesNewline) await file.write(NL);
+    await file.write(record);
     owesNewline = !newline;
-    if (newline) push(NL);
+    if (newline) await file.write(NL);
     lines++;
-    if (pendingBytes >= FLUSH_BYTES) await flush();
-  };
-  const push = (b: Buffer) => {
-    pending.push(b);
-    pendingBytes += b.length;
-    bytes += b.length;
-  };
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const chunk = Buffer.concat(pending, pendingBytes);
-    pending.length = 0;
-    pendingBytes = 0;
-    await handle.write(chunk);
   };
   const withId = (b: Buffer) => (rewrite.sessionId ? replaceAll(b, rewrite.sessionId.from, rewrite.sessionId.to) : b);
   const emitEntries = async (entries: Record<string, unknown>[]) => {
@@ -74,16 +54,12 @@ export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: nu
       for (const a of actions) if (a.action === 'insert-after') await emitEntries(a.entries);
     }
     await emitEntries(appended);
-    await flush();
-    await handle.sync();
-    await handle.close();
-    await rename(temp, rewrite.target);
+    await file.commit();
   } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
+    await file.abort();
     throw err;
   }
-  return { bytes, lines };
+  return { bytes: file.bytes, lines };
 }
 
 function groupByLine(actions: RepairAction[]): Map<number, RepairAction[]> {

@@ -1,3 +1,6 @@
+// Facts are extracted from the pruned entries of src/read/skim.ts: a field read here must be in its tables too
+// (test/read/skim.test.ts compares both paths on every corpus line).
+
 /** What the rules need to know of one content block; the content itself stays on disk. */
 export interface BlockFacts {
   type: string;

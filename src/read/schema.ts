@@ -77,6 +77,8 @@ const ENTRY_SCHEMAS: Record<string, z.ZodType> = {
   'file-history-snapshot': FileHistorySnapshotEntry,
 };
 
+// shapeProblem also sees the pruned entries of src/read/skim.ts: a field checked here must be in its tables too.
+
 /** Checks a parsed line against the schema of its type; returns a one-line description of the first problem. */
 export function shapeProblem(entry: Record<string, unknown>): string | null {
   const type = entry.type;

@@ -1,8 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { statSync } from 'node:fs';
-import { readLines } from './line-reader.js';
+import { readLineBatches } from './line-reader.js';
 import { shapeProblem } from './schema.js';
 import { entryFacts, StringPool, type EntryFacts } from './facts.js';
+import { skimEntry } from './skim.js';
 
 /** What was wrong with a physical line at the byte level. */
 export type LineDamageKind =
@@ -60,8 +61,17 @@ function grow(a: Float64Array): Float64Array {
   return bigger;
 }
 
+export interface ScanOptions {
+  /**
+   * Read healthy lines with skimEntry, which decodes only what the facts look at (default true).
+   * Off, every line is decoded and parsed in full; the result is the same either way.
+   */
+  skim?: boolean;
+}
+
 /** Reads a session file once, streaming, into compact facts. Never throws on content. */
-export async function scanSession(path: string): Promise<SessionScan> {
+export async function scanSession(path: string, options: ScanOptions = {}): Promise<SessionScan> {
+  const skim = options.skim ?? true;
   const before = statSync(path);
   const pool = new StringPool();
   const entries: EntryFacts[] = [];
@@ -80,7 +90,7 @@ export async function scanSession(path: string): Promise<SessionScan> {
     entries.push(facts);
   };
 
-  for await (const raw of readLines(path)) {
+  for await (const batch of readLineBatches(path)) for (const raw of batch) {
     lineCount = raw.lineNo;
     endsWithNewline = raw.endsWithNewline;
     bytesRead = raw.offset + raw.bytes.length + (raw.endsWithNewline ? 1 : 0);
@@ -90,10 +100,19 @@ export async function scanSession(path: string): Promise<SessionScan> {
     }
     lineOffsets[lineCount - 1] = raw.offset;
     lineLengths[lineCount - 1] = raw.bytes.length;
-    const kinds: LineDamageKind[] = [];
     const hasNul = raw.mayHoldNul && raw.bytes.includes(0);
+    const utf8 = isUtf8(raw.bytes);
+    if (skim && !hasNul && utf8) {
+      // Null for anything it cannot vouch for, including every line that might hold a lone surrogate.
+      const entry = skimEntry(raw.bytes);
+      if (entry !== null) {
+        addEntry(entry, raw.lineNo, 0);
+        continue;
+      }
+    }
+    const kinds: LineDamageKind[] = [];
     if (hasNul) kinds.push('nul');
-    if (!isUtf8(raw.bytes)) kinds.push('invalid-utf8');
+    if (!utf8) kinds.push('invalid-utf8');
     let text = raw.bytes.toString('utf8');
     if (hasNul) text = text.replace(/\0+/g, '');
     if (text.trim() === '') {
@@ -102,7 +121,7 @@ export async function scanSession(path: string): Promise<SessionScan> {
       continue;
     }
     // The escape may only be mentioned ("\\ud83d" in prose): the parsed strings decide below.
-    const surrogateEscape = raw.mayHoldEscape && LONE_SURROGATE.test(text);
+    const surrogateEscape = LONE_SURROGATE.test(text);
     let parsed: unknown;
     let parses = true;
     try {

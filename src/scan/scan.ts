@@ -18,6 +18,9 @@ export interface ScanOptions extends ScanContext {
   onProgress?: (p: ScanProgress) => void;
 }
 
+/** Files each worker analyses at once, so reading one overlaps the analysis of another. */
+const IN_FLIGHT = 2;
+
 /** The compiled worker; tests that run the TypeScript sources use the build beside them. */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
@@ -42,43 +45,59 @@ export async function scanFiles(files: FoundFile[], opts: ScanOptions): Promise<
   const queue = files.map((_, i) => i).sort((a, b) => files[b]!.size - files[a]!.size);
   const jobs = Math.min(opts.jobs ?? availableParallelism(), queue.length);
   if (jobs <= 0) {
-    for (const i of queue) done(i, await scanFile(files[i]!, ctx));
+    // Still a few files at a time: one file's reads overlap another's analysis.
+    const take = async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) done(i, await scanFile(files[i]!, ctx));
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, take));
     return rows;
   }
   const script = workerFile();
+  // Files a crashed worker held: each is retried alone, so one bad file cannot take others with it.
+  const solo: number[] = [];
   await new Promise<void>((resolveAll, rejectAll) => {
     let running = 0;
     const start = () => {
       const worker = new Worker(script, { workerData: ctx });
-      let current: number | null = null;
+      const current = new Set<number>();
+      let alone = false;
       running++;
-      const next = () => {
-        current = queue.shift() ?? null;
-        if (current === null) {
-          void worker.terminate();
+      const post = (i: number) => {
+        current.add(i);
+        worker.postMessage({ id: i, file: files[i] });
+      };
+      const fill = () => {
+        if (alone) return;
+        if (current.size === 0 && solo.length > 0) {
+          alone = true;
+          post(solo.shift()!);
           return;
         }
-        worker.postMessage({ id: current, file: files[current] });
+        while (current.size < IN_FLIGHT && queue.length > 0) post(queue.shift()!);
+        if (current.size === 0) void worker.terminate();
       };
       worker.on('message', (m: { id: number; row: ScanRow }) => {
+        current.delete(m.id);
+        alone = false;
         done(m.id, m.row);
-        next();
+        fill();
       });
       // A file that kills its worker (out of memory, a bug) is reported as unreadable; a new worker takes over.
-      worker.on('error', (err) => {
-        if (current !== null) done(current, failedRow(files[current]!, err));
-        current = null;
-      });
+      const lost = (err: Error) => {
+        for (const i of current) {
+          if (alone) done(i, failedRow(files[i]!, err));
+          else solo.push(i);
+        }
+        current.clear();
+      };
+      worker.on('error', lost);
       worker.on('exit', () => {
         running--;
-        if (current !== null) {
-          done(current, failedRow(files[current]!, new Error('the scan worker stopped')));
-          current = null;
-        }
-        if (queue.length > 0) start();
+        lost(new Error('the scan worker stopped'));
+        if (queue.length > 0 || solo.length > 0) start();
         else if (running === 0) resolveAll();
       });
-      worker.on('online', next);
+      worker.on('online', fill);
     };
     try {
       for (let i = 0; i < jobs; i++) start();

@@ -48,7 +48,7 @@ const LONE_SURROGATE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u
 const LONE_SURROGATE_CHAR = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Whether any string (or key) of a parsed value holds half of a surrogate pair. */
-function holdsLoneSurrogate(value: unknown): boolean {
+export function holdsLoneSurrogate(value: unknown): boolean {
   if (typeof value === 'string') return LONE_SURROGATE_CHAR.test(value);
   if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
   if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => LONE_SURROGATE_CHAR.test(k) || holdsLoneSurrogate(v));

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { entryFacts, StringPool } from '../../src/read/facts.js';
 import { shapeProblem } from '../../src/read/schema.js';
-import { scanSession } from '../../src/read/session-reader.js';
+import { holdsLoneSurrogate, scanSession } from '../../src/read/session-reader.js';
 import { skimEntry } from '../../src/read/skim.js';
 import { corpusFiles } from '../helpers/corpus.js';
 
@@ -35,13 +35,6 @@ function splitLines(buf: Buffer): Buffer[] {
   return lines;
 }
 
-const LONE_SURROGATE_CHAR = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-function holdsLoneSurrogate(value: unknown): boolean {
-  if (typeof value === 'string') return LONE_SURROGATE_CHAR.test(value);
-  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
-  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => LONE_SURROGATE_CHAR.test(k) || holdsLoneSurrogate(v));
-  return false;
-}
 
 type Verdict = 'skimmed' | 'declined' | 'rejected';
 

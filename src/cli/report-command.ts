@@ -35,9 +35,11 @@ export function registerReport(program: Command): void {
       const sessionOut = flags.sessionOut === undefined ? null : resolve(flags.sessionOut);
       if (sessionOut === file) throw new InputError(`${sessionOut}: --session-out names the session itself`);
       if (sessionOut !== null && existsSync(sessionOut)) throw new InputError(`${sessionOut}: already exists; choose another --session-out`);
+      // One redactor for both, so a name gets the same placeholder in the report and the session;
+      // the report is built first, so a session that cannot be read leaves no file behind.
       const redactor = createRedactor({ mode: flags.redact });
-      if (sessionOut !== null) await redactSessionFile(file, sessionOut, redactor);
       const report = await buildReport({ file, claudeDir, projectDir: flags.projectDir, redactor });
+      if (sessionOut !== null) await redactSessionFile(file, sessionOut, redactor);
       process.stdout.write(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderMarkdown(report) + '\n');
       if (sessionOut !== null) process.stderr.write(`redacted session written to ${sessionOut}\n`);
     });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +115,13 @@ describe('ccrescue report (CLI)', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
     expect(readFileSync(existing, 'utf8')).toBe('keep me\n');
+    // A session that is not a Claude Code transcript: refused, and no redacted copy is left behind.
+    const codex = join(CORPUS, 'kvsankar__agent-history/tests/fixtures/real_sessions/codex/session-01.jsonl');
+    const out = join(dir, 'codex-redacted.jsonl');
+    const r = ccrescue(['report', codex, '--session-out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not a Claude Code session');
+    expect(existsSync(out)).toBe(false);
   });
 
   it('--session-out writes the redacted session: same lines, same ids, still a valid session', () => {

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** One physical line of a session file, exactly as stored (without its `\n`). */
 export interface RawLine {
@@ -22,7 +22,7 @@ const BUFFER_SIZE = 1 << 20;
 
 /**
  * Read buffers of the default size, kept once a file is read: a scan of thousands of small files
- * would otherwise allocate (and leave to the garbage collector) two megabytes a file.
+ * would otherwise allocate (and leave to the garbage collector) a megabyte a file.
  */
 const idleBuffers: Buffer[] = [];
 const takeBuffer = (size: number): Buffer => (size === BUFFER_SIZE ? idleBuffers.pop() : undefined) ?? Buffer.allocUnsafe(size);
@@ -31,9 +31,9 @@ const releaseBuffer = (buffer: Buffer): void => {
 };
 
 /**
- * Streams a file as physical lines with bounded memory: two read buffers used in turn (the next
- * read runs while the lines of the last one are consumed) plus the pieces of a line that spans
- * reads, whatever the file size.
+ * Streams a file as physical lines with bounded memory: one read buffer plus the pieces of a line
+ * that spans reads, whatever the file size. Reads are synchronous: from the page cache they cost
+ * a copy, while an asynchronous open, read and close per file left a scan idle a third of the time.
  */
 export async function* readLines(path: string, bufferSize = BUFFER_SIZE): AsyncGenerator<RawLine> {
   for await (const batch of readLineBatches(path, bufferSize)) yield* batch;
@@ -44,24 +44,18 @@ export async function* readLines(path: string, bufferSize = BUFFER_SIZE): AsyncG
  * per line. The lines of a batch are valid until the next batch is asked for.
  */
 export async function* readLineBatches(path: string, bufferSize = BUFFER_SIZE): AsyncGenerator<RawLine[]> {
-  const handle = await open(path, 'r');
-  let buffer = takeBuffer(bufferSize);
-  let spare = takeBuffer(bufferSize);
+  const fd = openSync(path, 'r');
+  const buffer = takeBuffer(bufferSize);
   let lineNo = 0;
   let lineStart = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let pendingNul = false;
   let position = 0;
-  let next: Promise<{ bytesRead: number }> = handle.read(buffer, 0, bufferSize, 0);
-  let reading: Promise<unknown> | null = next;
   try {
     for (;;) {
-      const { bytesRead }: { bytesRead: number } = await next;
-      reading = null;
+      const bytesRead = readSync(fd, buffer, 0, bufferSize, position);
       if (bytesRead === 0) break;
-      // The lines of this read are views into `buffer`: the next read goes to the other one.
-      reading = next = handle.read(spare, 0, bufferSize, position + bytesRead);
       const chunk = buffer.subarray(0, bytesRead);
       const chunkNul = chunk.includes(0);
       const batch: RawLine[] = [];
@@ -87,17 +81,13 @@ export async function* readLineBatches(path: string, bufferSize = BUFFER_SIZE): 
       }
       position += bytesRead;
       if (batch.length > 0) yield batch;
-      [buffer, spare] = [spare, buffer];
     }
     if (pendingBytes > 0) {
       yield [{ lineNo: ++lineNo, offset: lineStart, bytes: Buffer.concat(pending, pendingBytes), endsWithNewline: false, mayHoldNul: pendingNul }];
     }
   } finally {
-    // A consumer that stops early leaves a read under way: let it finish before closing.
-    await reading?.catch(() => undefined);
-    await handle.close();
-    // The lines handed out are views into these: they are reused only once the consumer is done.
+    closeSync(fd);
+    // The lines handed out are views into it: it is reused only once the consumer is done.
     releaseBuffer(buffer);
-    releaseBuffer(spare);
   }
 }

@@ -183,6 +183,9 @@ describe('scan of a Claude dir', () => {
     const r = ccrescue(['scan', '/nonexistent/folder']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('ccrescue: /nonexistent/folder: no such file or folder\n');
+    const jobs = ccrescue(['scan', CORPUS, '--jobs', 'many']);
+    expect(jobs.code).toBe(2);
+    expect(jobs.stderr).toBe('ccrescue: --jobs many: expected a whole number from 0 to 256\n');
   });
 
   it('a file that vanishes before it is read is reported as unreadable, and the run exits 1', async () => {

@@ -8,6 +8,7 @@ import { scanFiles, type ScanProgress } from '../scan/scan.js';
 import type { ScanRow } from '../scan/scan-file.js';
 import { repairDamaged, type RepairOutcome } from '../scan/repair.js';
 import { paint, useColor } from './output.js';
+import { InputError } from '../errors.js';
 
 interface ScanFlags {
   claudeDir?: string;
@@ -68,7 +69,7 @@ export function registerScan(program: Command): void {
 
 function parseJobs(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 256) throw Object.assign(new Error(`--jobs ${value}: expected a whole number from 0 to 256`), { exitCode: 2 });
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new InputError(`--jobs ${value}: expected a whole number from 0 to 256`);
   return n;
 }
 

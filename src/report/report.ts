@@ -1,7 +1,8 @@
 import { arch, release, type as osType } from 'node:os';
 import { recover } from '../recover.js';
 import type { EntryFacts } from '../read/facts.js';
-import type { EntryLoader } from '../index/load.js';
+import { textOf, type EntryLoader } from '../index/load.js';
+import { clientActivity } from '../index/version.js';
 import type { Redactor } from './redact.js';
 import { CCRESCUE_VERSION } from '../version.js';
 
@@ -91,18 +92,11 @@ export async function buildReport(o: ReportOptions): Promise<BugReport> {
   const red = o.redactor;
   try {
     const entriesByType: Record<string, number> = {};
-    let first = Number.NaN;
-    let last = Number.NaN;
-    const versions = new Set<string>();
     for (const e of index.entries) {
       const key = e.subtype ? `${e.type}/${e.subtype}` : e.type || '(no type)';
       entriesByType[key] = (entriesByType[key] ?? 0) + 1;
-      if (!Number.isNaN(e.time)) {
-        if (!(e.time >= first)) first = e.time;
-        if (!(e.time <= last)) last = e.time;
-      }
-      if (e.version) versions.add(e.version);
     }
+    const activity = clientActivity(index.entries);
     const apiErrorEntries = index.entries.filter((e) => e.subtype === 'api_error' || e.isApiErrorMessage);
     const serious = analysis.findings.filter((f) => f.severity !== 'notice');
     const failureLine = serious[0]?.line ?? apiErrorEntries[0]?.line ?? scan.lineCount;
@@ -115,11 +109,11 @@ export async function buildReport(o: ReportOptions): Promise<BugReport> {
       session: {
         id: index.sessionId,
         file: red.text(o.file),
-        client_versions: [...versions],
+        client_versions: activity.versions,
         size: scan.size,
         lines: scan.lineCount,
-        first_activity: iso(first),
-        last_activity: iso(last),
+        first_activity: iso(activity.first),
+        last_activity: iso(activity.last),
         live: analysis.liveClients.length > 0 || scan.grewWhileRead,
       },
       counts: {
@@ -174,7 +168,7 @@ function apiError(e: EntryFacts, loader: EntryLoader, red: Redactor): ApiErrorSe
   const error = entry.error as Record<string, unknown> | undefined;
   const status = typeof error?.status === 'number' ? error.status : typeof entry.status === 'number' ? entry.status : null;
   let detail: string;
-  if (e.type === 'assistant') detail = oneLine(textOfBlocks(entry), 200);
+  if (e.type === 'assistant') detail = oneLine(textOf(entry), 200);
   else {
     const retry = typeof entry.retryAttempt === 'number' ? `retry ${entry.retryAttempt}${typeof entry.maxRetries === 'number' ? ` of ${entry.maxRetries}` : ''}` : '';
     const message = typeof entry.content === 'string' ? entry.content : typeof error?.message === 'string' ? error.message : JSON.stringify(error?.error ?? error ?? '');
@@ -187,13 +181,6 @@ const statusIn = (text: string): number | null => {
   const m = /\b(?:API Error|status)[:\s]+(\d{3})\b/i.exec(text);
   return m ? Number(m[1]) : null;
 };
-
-function textOfBlocks(entry: Record<string, unknown>): string {
-  const content = (entry.message as { content?: unknown } | undefined)?.content;
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((b: { type?: string; text?: unknown }) => (b?.type === 'text' && typeof b.text === 'string' ? b.text : '')).join(' ');
-}
 
 const NOISE = new Set(['progress', 'file-history-snapshot', 'queue-operation', 'attachment']);
 

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -83,7 +83,7 @@ export function discoverFiles(paths: string[], claudeDir: string): FoundFile[] {
     const path = resolve(p);
     let st;
     try {
-      st = lstatSync(path).isSymbolicLink() ? statSync(path) : lstatSync(path);
+      st = statSync(path); // a path given by name is followed, even through a symlink
     } catch {
       throw new InputError(`${path}: no such file or folder`);
     }

@@ -1,4 +1,5 @@
 import { analyzeSession } from '../analyze.js';
+import { clientActivity } from '../index/version.js';
 import type { ClientRecord } from '../inspect/clients.js';
 import type { Severity } from '../rules/types.js';
 import { ForeignFormatError } from '../errors.js';
@@ -78,14 +79,9 @@ export async function scanFile(f: FoundFile, ctx: ScanContext): Promise<ScanRow>
     row.lines = scan.lineCount;
     row.project = index.cwd;
     row.session_id = index.sessionId;
-    const versions = new Set<string>();
-    let newest = Number.NaN;
-    for (const e of index.entries) {
-      if (e.version !== undefined) versions.add(e.version);
-      if (!Number.isNaN(e.time) && !(e.time <= newest)) newest = e.time;
-    }
-    row.client_versions = [...versions];
-    if (!Number.isNaN(newest)) row.last_activity = new Date(newest).toISOString();
+    const activity = clientActivity(index.entries);
+    row.client_versions = activity.versions;
+    if (!Number.isNaN(activity.last)) row.last_activity = new Date(activity.last).toISOString();
     row.live = analysis.liveClients.length > 0 || scan.grewWhileRead;
     const byCode = new Map<string, CodeCount>();
     for (const finding of analysis.findings) {

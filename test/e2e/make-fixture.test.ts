@@ -173,10 +173,11 @@ function describeLine(entry: SessionEntry, uuids: Set<unknown>): string {
   }
 }
 
+/** Every line of the session, numbered and indented for a fenced block inside a list item. */
 function lineListing(entries: SessionEntry[]): string {
   const uuids = uuidsOf(entries);
   const width = String(entries.length).length;
-  return entries.map((entry, index) => `${String(index + 1).padStart(width)}  ${describeLine(entry, uuids)}`).join('\n');
+  return entries.map((entry, index) => `    ${String(index + 1).padStart(width)}  ${describeLine(entry, uuids)}`).join('\n');
 }
 
 function toolCallList(entries: SessionEntry[]): string[] {
@@ -274,10 +275,7 @@ ${toolCallList(entries)
     Turn 2 left no assistant entry (no text, no Edit tool_use), no tool_result, ${deltaNote}. Every line:
 
     \`\`\`
-${lineListing(entries)
-  .split('\n')
-  .map((line) => `    ${line}`)
-  .join('\n')}
+${lineListing(entries)}
     \`\`\`
   - \`file-history/${crash.sessionId}/\`: ${backups.map((name) => `\`${name}\``).join(', ')}: ${MATH_FILE} before the Edit.
     \`${backupName}\` is the first 16 hex digits of sha256(\`${absolute}\`) and \`@v1\`.
@@ -316,10 +314,7 @@ ${producedWith(crash)}
     Every line:
 
     \`\`\`
-${lineListing(entries)
-  .split('\n')
-  .map((line) => `    ${line}`)
-  .join('\n')}
+${lineListing(entries)}
     \`\`\`
   - ${backups.length === 0 ? `no \`file-history/${crash.sessionId}/\`: a new file gets no backup` : `\`file-history/${crash.sessionId}/\`: ${backups.map((name) => `\`${name}\``).join(', ')}`}.
 ${whatIsHereTail(crash, changes)}`;

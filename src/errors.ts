@@ -15,3 +15,8 @@ export class LiveSessionError extends Error {
 export class RecoveryFailed extends Error {
   readonly exitCode = 1;
 }
+
+/** The user stopped the command at a prompt (Ctrl+C): nothing was written; exit 130, as for an interrupt. */
+export class Cancelled extends Error {
+  readonly exitCode = 130;
+}

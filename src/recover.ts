@@ -9,7 +9,9 @@ import { writeSession } from './write/session-writer.js';
 import { AtomicFile } from './write/atomic-file.js';
 import { continuationPrompt, shellQuote, type DisconnectPhase } from './write/prompt.js';
 import { RecoverySnapshot } from './write/snapshot.js';
-import { InputError, LiveSessionError, RecoveryFailed } from './errors.js';
+import { Cancelled, InputError, LiveSessionError, RecoveryFailed } from './errors.js';
+import { applyChoices, type CallChoice } from './plan/choices.js';
+import { DEFAULT_SETTINGS, type ResilienceSettings } from './settings/settings.js';
 
 export interface RecoverOptions {
   /** The session file (already located). */
@@ -21,7 +23,23 @@ export interface RecoverOptions {
   inPlace?: boolean;
   force?: boolean;
   now?: Date;
+  /** The retry settings: they give each interrupted call its default choice. */
+  settings?: ChoiceSettings;
+  /** Asked once the session is analysed: the user's choice per interrupted call (tool_use_id → choice). Throw Cancelled to stop. */
+  decide?: (analysis: Analysis) => Promise<ReadonlyMap<string, CallChoice>>;
+  /** Asked before anything is written, with what would be written; false writes nothing. Throw Cancelled to stop. */
+  confirm?: (preview: RecoverPreview) => Promise<boolean>;
 }
+
+/** What a recovery would write, shown before it does. */
+export interface RecoverPreview {
+  analysis: Analysis;
+  plan: RepairPlan;
+  snapshot: RecoverySnapshot;
+  target: string;
+}
+
+export type ChoiceSettings = Pick<ResilienceSettings, 'auto_retry_readonly_tools' | 'auto_retry_mutations'>;
 
 export interface RecoverResult {
   status: 'healthy' | 'repaired' | 'planned';
@@ -30,6 +48,8 @@ export interface RecoverResult {
   written: { session: string | null; snapshot: string | null; backup: string | null };
   analysis: Analysis;
   plan: RepairPlan;
+  /** The user answered no when asked to write (`-i`): nothing was written. */
+  declined: boolean;
 }
 
 /** Analyse a session and, unless it is healthy or this is a dry run, write its repaired copy, snapshot and prompt. */
@@ -45,6 +65,9 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
       if (live) throw new LiveSessionError(`${file}: live session: Claude Code pid ${live.pid} owns it (${live.file}); use --force to recover anyway`);
       if (analysis.scan.grewWhileRead) throw new LiveSessionError(`${file}: the file grew while it was read; a running client is writing it (use --force to recover anyway)`);
     }
+    const settings = opts.settings ?? DEFAULT_SETTINGS.network_resilience;
+    analysis.activeCalls = applyChoices(analysis.activeCalls, settings);
+    if (opts.decide) analysis.activeCalls = applyChoices(analysis.activeCalls, settings, await opts.decide(analysis));
     const plan = planRepairs(analysis.index, analysis.loader, analysis.findings, analysis.activeCalls);
     const oldId = analysis.index.sessionId ?? basename(file, '.jsonl');
     const writeNew = !analysis.healthy || opts.out !== undefined;
@@ -62,7 +85,8 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
       resumeId: analysis.healthy ? null : resumeId,
     });
     const written = { session: null as string | null, snapshot: null as string | null, backup: null as string | null };
-    if (willWrite) {
+    const declined = willWrite && opts.confirm !== undefined && !(await opts.confirm({ analysis, plan, snapshot, target }));
+    if (willWrite && !declined) {
       try {
         if (mode === 'in-place') written.backup = await backup(file, opts.now ?? new Date());
         await writeSession({ source: file, target, actions: plan.actions, ...(mode === 'new-session' ? { sessionId: { from: oldId, to: newId } } : {}) });
@@ -73,12 +97,13 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
         }
         if (mode === 'new-session' && opts.claudeDir) await copySessionState(opts.claudeDir, oldId, newId);
       } catch (err) {
-        if (err instanceof InputError || err instanceof LiveSessionError) throw err;
+        if (err instanceof InputError || err instanceof LiveSessionError || err instanceof Cancelled) throw err;
         throw new RecoveryFailed(`${target}: could not write the repaired session: ${(err as Error).message}`);
       }
     }
-    const status = analysis.healthy ? 'healthy' : willWrite ? 'repaired' : 'planned';
-    return { status, file, snapshot, written, analysis, plan };
+    const final = declined ? { ...snapshot, repaired_file: null } : snapshot;
+    const status = analysis.healthy ? 'healthy' : written.session !== null ? 'repaired' : 'planned';
+    return { status, file, snapshot: final, written, analysis, plan, declined };
   } finally {
     analysis.loader.close();
   }

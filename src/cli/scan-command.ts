@@ -9,6 +9,7 @@ import type { ScanRow } from '../scan/scan-file.js';
 import { repairDamaged, type RepairOutcome } from '../scan/repair.js';
 import { paint, useColor } from './output.js';
 import { InputError } from '../errors.js';
+import { loadSettings } from '../settings/settings.js';
 
 interface ScanFlags {
   claudeDir?: string;
@@ -16,6 +17,7 @@ interface ScanFlags {
   all?: boolean;
   repair?: boolean;
   jobs?: string;
+  settings?: string;
 }
 
 /** What `scan --json` prints: one document, documented in the README. */
@@ -49,17 +51,19 @@ export function registerScan(program: Command): void {
     .argument('[paths...]', 'session files or folders to scan (default: every transcript under <claude-dir>/projects)')
     .option('--repair', 'write a repaired copy of every damaged session, as recover does (originals untouched)')
     .option('--all', 'list healthy, empty and foreign files too')
+    .option('--settings <file>', 'ccrescue settings file for --repair (default: $CCRESCUE_SETTINGS, else ~/.config/ccrescue/settings.json)')
     .option('--jobs <n>', 'worker threads (default: one per core)')
     .option('--claude-dir <dir>', 'Claude Code config dir (default: $CLAUDE_CONFIG_DIR, else ~/.claude)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (paths: string[], flags: ScanFlags) => {
       const claudeDir = resolveClaudeDir(flags.claudeDir);
+      const settings = flags.repair ? loadSettings(flags.settings).settings.network_resilience : undefined;
       const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
       const files = discoverFiles(paths, claudeDir);
       const bar = await progressBar(files.length);
       const rows = await scanFiles(files, { claudeDir, clientRecords: readClientRecords(claudeDir), jobs, onProgress: bar?.update });
       bar?.stop();
-      const repairs = flags.repair ? await repairDamaged(rows, { claudeDir }) : null;
+      const repairs = flags.repair ? await repairDamaged(rows, { claudeDir, settings }) : null;
       const report = scanReport(claudeDir, paths, rows, repairs, flags.all === true);
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stdout.write(await render(report, useColor(process.stdout)));

@@ -3,6 +3,7 @@ import type { EntryLoader } from '../index/load.js';
 import { isMutationTool, resumeStrategyFor, type ResumeStrategy } from './tool-kinds.js';
 import { shownPath, type FileState } from './mutations.js';
 import type { Forensics } from './forensics.js';
+import type { CallChoice, ChosenBy } from '../plan/choices.js';
 import { toolInput } from './tool-input.js';
 
 /** A process that still runs the command of an interrupted Bash call. */
@@ -25,6 +26,9 @@ export interface ActiveToolCall {
   resume_strategy: ResumeStrategy;
   /** For a command: processes that still run it (empty when none does; null when the platform cannot tell). */
   running_processes?: RunningProcess[] | null;
+  /** What the resumed session should do with it, and who chose (set by `applyChoices`). */
+  choice?: CallChoice;
+  chosen_by?: ChosenBy;
 }
 
 const COMMAND_CHARS = 500;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { recover } from '../recover.js';
+import { recover, type ChoiceSettings } from '../recover.js';
 import type { ScanRow } from './scan-file.js';
 
 /** What `scan --repair` did with one damaged transcript. */
@@ -12,14 +12,14 @@ export interface RepairOutcome {
   detail: string;
 }
 
-interface EarlierRepair {
+export interface EarlierRepair {
   snapshot: string;
   repairedFile: string;
   sourceSize: number | undefined;
 }
 
 /** Recovery snapshots beside the sessions: which source each one repaired, and at what size. */
-function earlierRepairs(dirs: Iterable<string>): Map<string, EarlierRepair[]> {
+export function earlierRepairs(dirs: Iterable<string>): Map<string, EarlierRepair[]> {
   const bySource = new Map<string, EarlierRepair[]>();
   for (const dir of dirs) {
     let names: string[];
@@ -50,7 +50,12 @@ function earlierRepairs(dirs: Iterable<string>): Map<string, EarlierRepair[]> {
  * original untouched. A session whose earlier repair still stands (its repaired file exists and
  * the source has not changed size since) is not repaired again, so a second run writes nothing.
  */
-export async function repairDamaged(rows: ScanRow[], opts: { claudeDir: string | null; now?: Date }): Promise<RepairOutcome[]> {
+/** The earlier repair of a row that still stands: its repaired file exists and the source has kept its size. */
+export function standingRepair(row: ScanRow, earlier: Map<string, EarlierRepair[]>): EarlierRepair | undefined {
+  return (earlier.get(row.file) ?? []).find((e) => e.sourceSize === row.size && existsSync(e.repairedFile));
+}
+
+export async function repairDamaged(rows: ScanRow[], opts: { claudeDir: string | null; now?: Date; settings?: ChoiceSettings }): Promise<RepairOutcome[]> {
   const damaged = rows.filter((r) => r.status === 'damaged');
   const earlier = earlierRepairs(new Set(damaged.map((r) => dirname(r.file))));
   const outcomes: RepairOutcome[] = [];
@@ -64,13 +69,13 @@ export async function repairDamaged(rows: ScanRow[], opts: { claudeDir: string |
       outcomes.push({ ...base, status: 'skipped', detail: 'a running client owns this session; recover it after the client exits, or with recover --force' });
       continue;
     }
-    const standing = (earlier.get(row.file) ?? []).find((e) => e.sourceSize === row.size && existsSync(e.repairedFile));
+    const standing = standingRepair(row, earlier);
     if (standing) {
       outcomes.push({ file: row.file, status: 'already-repaired', session: standing.repairedFile, snapshot: standing.snapshot, detail: `repaired earlier as ${standing.repairedFile}; the session has not changed since` });
       continue;
     }
     try {
-      const result = await recover({ file: row.file, claudeDir: opts.claudeDir, now: opts.now });
+      const result = await recover({ file: row.file, claudeDir: opts.claudeDir, now: opts.now, settings: opts.settings });
       if (result.status === 'healthy') {
         outcomes.push({ ...base, status: 'skipped', detail: 'healthy on a full check; nothing written' });
         continue;

@@ -1,6 +1,7 @@
 import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { PendingTodo } from '../inspect/todos.js';
 import type { UntrackedSideEffect } from '../inspect/forensics.js';
+import type { CallChoice } from '../plan/choices.js';
 
 export type DisconnectPhase = 'streaming' | 'tool_execution' | 'between_turns';
 
@@ -40,17 +41,29 @@ export function continuationPrompt(f: PromptFacts): string {
   if (f.todos.length > 0) out.push('', 'Still on the todo list:', ...f.todos.map((t) => `- [${t.status}] ${t.content}`));
   out.push('', 'What to do first:');
   const steps: string[] = [];
-  const retry = f.calls.filter((c) => c.resume_strategy === 'retry');
-  const verify = f.calls.filter((c) => c.resume_strategy === 'verify');
-  const ask = f.calls.filter((c) => c.resume_strategy === 'ask');
+  // The user's answers at the -i prompt come first and override the per-tool advice.
+  const byUser = (choice: CallChoice) => f.calls.filter((c) => c.chosen_by === 'user' && c.choice === choice);
+  const userRetry = byUser('retry');
+  const userSkip = byUser('skip');
+  if (userRetry.length > 0) steps.push(`The user chose to run ${userRetry.length > 1 ? 'these' : 'this'} again: ${userRetry.map(short).join('; ')}.${userRetry.some(isChange) ? ' Read each file first, so that no change is applied twice.' : ''}${userRetry.some(isRunning) ? ' Wait for a command that is still running to end first.' : ''}`);
+  if (userSkip.length > 0) steps.push(`The user chose not to run ${userSkip.length > 1 ? 'these' : 'this'} again: ${userSkip.map(short).join('; ')}. Do not repeat ${userSkip.length > 1 ? 'them' : 'it'}, and leave what ${userSkip.length > 1 ? 'they' : 'it'} did as it is.`);
+  const rest = f.calls.filter((c) => !userRetry.includes(c) && !userSkip.includes(c));
+  const readOnly = rest.filter((c) => c.resume_strategy === 'retry');
+  const retry = readOnly.filter((c) => c.choice !== 'model');
+  const optional = readOnly.filter((c) => c.choice === 'model');
+  const verify = rest.filter((c) => c.resume_strategy === 'verify');
+  const ask = rest.filter((c) => c.resume_strategy === 'ask');
   if (retry.length > 0) steps.push(`Run the read-only call${retry.length > 1 ? 's' : ''} again: ${retry.map(short).join('; ')}.`);
+  if (optional.length > 0) steps.push(`Run the read-only call${optional.length > 1 ? 's' : ''} again only if the output is still needed: ${optional.map(short).join('; ')}.`);
   const applied = verify.filter((c) => c.file_state === 'applied');
   if (applied.length > 0) steps.push(`Do not redo ${applied.length > 1 ? 'these edits' : 'this edit'}, already on disk: ${applied.map(short).join('; ')}.`);
-  const notApplied = verify.filter((c) => c.file_state === 'not_applied');
+  const remake = verify.filter((c) => c.file_state === 'not_applied' && c.choice === 'retry');
+  if (remake.length > 0) steps.push(`Make ${remake.length > 1 ? 'these changes' : 'this change'} again; ${remake.length > 1 ? 'they are' : 'it is'} not on disk: ${remake.map(short).join('; ')}.`);
+  const notApplied = verify.filter((c) => c.file_state === 'not_applied' && c.choice !== 'retry');
   if (notApplied.length > 0) steps.push(`Make ${notApplied.length > 1 ? 'these changes' : 'this change'} again if still wanted; ${notApplied.length > 1 ? 'they are' : 'it is'} not on disk: ${notApplied.map(short).join('; ')}.`);
   const unsure = verify.filter((c) => c.file_state !== 'applied' && c.file_state !== 'not_applied');
   if (unsure.length > 0) steps.push(`Read ${unsure.map((c) => c.file ?? 'the file').join(', ')} and check the state above before changing ${unsure.length > 1 ? 'them' : 'it'}.`);
-  const running = ask.filter((c) => (c.running_processes ?? []).length > 0);
+  const running = ask.filter(isRunning);
   const idle = ask.filter((c) => !running.includes(c));
   if (running.length > 0) steps.push(`Do not start again what is still running: ${running.map((c) => `${short(c)} (${c.running_processes!.map((p) => `pid ${p.pid}`).join(', ')})`).join('; ')}; wait for it or ask the user to stop it.`);
   if (idle.length > 0) steps.push(`Ask the user before running again: ${idle.map(short).join('; ')}; its effects may already be in place.`);
@@ -73,6 +86,9 @@ function phaseWords(phase: DisconnectPhase): string {
   }
 }
 
+const isChange = (c: ActiveToolCall): boolean => c.resume_strategy === 'verify';
+const isRunning = (c: ActiveToolCall): boolean => (c.running_processes ?? []).length > 0;
+
 function short(c: ActiveToolCall): string {
   if (c.command) return `${c.tool} \`${quote(c.command, 200)}\``;
   if (c.file) return `${c.tool} ${c.file}`;
@@ -80,12 +96,18 @@ function short(c: ActiveToolCall): string {
 }
 
 function describe(c: ActiveToolCall): string {
+  const known = facts(c);
+  if (c.chosen_by !== 'user' || c.choice === undefined || c.choice === 'model') return known;
+  return `${known} The user chose ${c.choice === 'retry' ? 'to run it again' : 'not to run it again'}.`;
+}
+
+function facts(c: ActiveToolCall): string {
   const what = short(c);
   const id = ` (${c.tool_use_id})`;
   if (c.status === 'interrupted_by_client') return `${what}${id}: Claude Code recorded it only as interrupted.${c.evidence ? ` On disk: ${c.evidence}.` : ''}`;
   switch (c.resume_strategy) {
     case 'retry':
-      return `${what}${id}: read-only, safe to run again.`;
+      return c.choice === 'model' ? `${what}${id}: read-only.` : `${what}${id}: read-only, safe to run again.`;
     case 'verify':
       return `${what}${id}: file state ${c.file_state ?? 'unknown'} (${c.evidence ?? 'not checked'}).`;
     default: {

@@ -25,6 +25,8 @@ export const RecoverySnapshot = z.object({
       evidence: z.string().nullable(),
       resume_strategy: z.enum(['retry', 'verify', 'ask', 'none']),
       running_processes: z.array(z.object({ pid: z.number().int(), cmdline: z.string() })).nullable().optional(),
+      choice: z.enum(['retry', 'skip', 'model']).optional(),
+      chosen_by: z.enum(['user', 'settings']).optional(),
     }),
   ),
   partial_response_text: z.string().nullable(),

@@ -3,11 +3,17 @@ import { registerRecover } from './recover-command.js';
 import { registerDiff } from './diff-command.js';
 import { registerScan } from './scan-command.js';
 import { registerReport } from './report-command.js';
+import { registerResume } from './resume-command.js';
 import { CCRESCUE_VERSION } from '../version.js';
 
 
 /** Runs the CLI; every failure ends as one line on stderr and an exit code from the contract. */
 export async function main(argv: string[]): Promise<void> {
+  // `resume … -- <claude options>`: what follows `--` is the client's, not ours.
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  const cut = command === 'resume' ? argv.indexOf('--', 2) : -1;
+  const passthrough = cut >= 0 ? argv.slice(cut + 1) : [];
+  if (cut >= 0) argv = argv.slice(0, cut);
   const program = new Command();
   program
     .name('ccrescue')
@@ -19,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   registerDiff(program);
   registerScan(program);
   registerReport(program);
+  registerResume(program, () => passthrough);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -87,7 +87,7 @@ export function describeCall(c: ActiveToolCall): string[] {
   const out = [`line ${c.line}  ${c.tool}  (${c.tool_use_id})`];
   if (c.file) out.push(`  file:     ${c.file}`);
   if (c.command) out.push(`  command:  ${c.command}`);
-  if (c.file_state) out.push(`  on disk:  ${c.file_state}${c.evidence ? `: ${c.evidence}` : ''}`);
+  if (c.file_state) out.push(`  on disk:  ${c.file_state.replace('_', ' ')}${c.evidence ? ` (${c.evidence})` : ''}`);
   else if (c.evidence) out.push(`  on disk:  ${c.evidence}`);
   const running = c.running_processes;
   if (running && running.length > 0) out.push(`  running:  ${running.map((p) => `pid ${p.pid} (${p.cmdline.slice(0, 80)})`).join(', ')}`);

@@ -14,6 +14,7 @@ interface ResumeFlags extends RecoverFlags {
   wait?: boolean;
   autoResume?: boolean;
   claudeBin?: string;
+  apiUrl?: string;
 }
 
 export function registerResume(program: Command, passthrough: () => string[]): void {
@@ -27,18 +28,22 @@ export function registerResume(program: Command, passthrough: () => string[]): v
       .option('--no-wait', 'resume at once, without checking the API')
       .option('--auto-resume', 'start the client once the API is back (default; settings: auto_resume)')
       .option('--no-auto-resume', 'print the resume command instead of running it')
-      .option('--claude-bin <path>', 'the Claude Code executable (default: claude on PATH)'),
+      .option('--claude-bin <path>', 'the Claude Code executable (default: claude on PATH)')
+      .option('--api-url <url>', 'the API to wait for (default: $ANTHROPIC_BASE_URL, else Claude Code settings env, else https://api.anthropic.com)'),
   )
     .addHelpText('after', '\nArguments after -- are passed to claude before the prompt, e.g. -- --model opus.')
     .action(async (session: string | undefined, flags: ResumeFlags) => {
       const settings = withFlags(loadSettings(flags.settings).settings, flags);
+      // A URL that cannot be checked is bad usage: refuse it before anything is written.
+      for (const given of [flags.apiUrl, process.env.ANTHROPIC_BASE_URL?.trim()]) if (given) healthUrl(given);
       const result = await runRecovery(session, flags, settings);
       if (result === null) return;
       const plan = launchPlan(result, flags, passthrough());
       if (plan === null) return;
       const err = process.stderr;
       err.write(summary(result));
-      const checks = settings.enabled ? await waitUntilReachable(plan.command) : [];
+      const api = flags.apiUrl ? { url: flags.apiUrl, from: '--api-url' } : apiBaseUrl(process.env, { claudeDir: resolveClaudeDir(flags.claudeDir), projectDir: plan.cwd });
+      const checks = settings.enabled ? await waitUntilReachable(api, plan.command) : [];
       let clientExit: number | null = null;
       if (settings.auto_resume) {
         err.write(`starting: ${plan.bin} --resume ${plan.sessionId}${plan.prompt ? ' <continuation prompt>' : ''} (in ${plan.cwd})\n`);
@@ -101,15 +106,15 @@ function summary(r: RecoverResult): string {
 }
 
 /** Health checks with backoff until the API answers twice in a row; a countdown on stderr; Ctrl+C stops with the command to run later. */
-async function waitUntilReachable(command: string): Promise<CheckEvent[]> {
-  const base = apiBaseUrl();
+async function waitUntilReachable(api: { url: string; from: string }, command: string): Promise<CheckEvent[]> {
+  const base = api.url;
   const url = healthUrl(base);
   const err = process.stderr as WriteStream;
   const tty = Boolean(err.isTTY);
   const stop = new AbortController();
   const onInt = (): void => stop.abort();
   process.on('SIGINT', onInt);
-  err.write(`waiting for the API at ${base} (${SUCCESS_WORDS}; Ctrl+C to stop)\n`);
+  err.write(`waiting for the API at ${base}${api.from === '$ANTHROPIC_BASE_URL' || api.from === 'the default endpoint' ? '' : ` (from ${api.from})`} (${SUCCESS_WORDS}; Ctrl+C to stop)\n`);
   const checks: CheckEvent[] = [];
   try {
     await waitForApi({

@@ -1,5 +1,5 @@
 import type { ActiveToolCall } from '../inspect/active-calls.js';
-import { isMutationTool } from '../inspect/tool-kinds.js';
+import { isMutationTool, isReadOnlyTool } from '../inspect/tool-kinds.js';
 import type { ResilienceSettings } from '../settings/settings.js';
 
 /**
@@ -16,11 +16,11 @@ export type ChosenBy = 'user' | 'settings';
 /**
  * The choice the retry settings make for a call: a read-only call is retried while
  * `auto_retry_readonly_tools` holds, a file change that is not on disk while `auto_retry_mutations`
- * holds; everything else is left to the model, which verifies files and asks before re-running
- * commands.
+ * holds; everything else is left to the model, which verifies files, checks the task list and
+ * asks before re-running commands.
  */
 export function defaultChoice(call: ActiveToolCall, s: Pick<ResilienceSettings, 'auto_retry_readonly_tools' | 'auto_retry_mutations'>): CallChoice {
-  if (call.resume_strategy === 'retry') return s.auto_retry_readonly_tools ? 'retry' : 'model';
+  if (call.resume_strategy === 'retry' && isReadOnlyTool(call.tool)) return s.auto_retry_readonly_tools ? 'retry' : 'model';
   if (isMutationTool(call.tool) && s.auto_retry_mutations && call.file_state === 'not_applied') return 'retry';
   return 'model';
 }

@@ -1,5 +1,8 @@
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CCRESCUE_VERSION } from '../version.js';
+import { InputError } from '../errors.js';
 
 export const DEFAULT_API_URL = 'https://api.anthropic.com';
 /** Backoff after failed checks: 1 s, 2 s, 4 s … capped at 30 s. */
@@ -10,15 +13,43 @@ export const SUCCESSES_NEEDED = 2;
 /** A check that gets no answer in this time has failed. */
 export const CHECK_TIMEOUT_MS = 5000;
 
-/** The API a client started from this environment talks to: `$ANTHROPIC_BASE_URL`, else the default endpoint. */
-export function apiBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * The API the client will talk to: `$ANTHROPIC_BASE_URL`, else the `env` block of Claude Code's
+ * settings (the project's `.claude/settings.local.json`, then `.claude/settings.json`, then
+ * `<claude-dir>/settings.json`), else the default endpoint.
+ */
+export function apiBaseUrl(env: NodeJS.ProcessEnv = process.env, where: { claudeDir?: string; projectDir?: string } = {}): { url: string; from: string } {
   const raw = env.ANTHROPIC_BASE_URL?.trim();
-  return raw ? raw : DEFAULT_API_URL;
+  if (raw) return { url: raw, from: '$ANTHROPIC_BASE_URL' };
+  const files = [
+    ...(where.projectDir ? [join(where.projectDir, '.claude', 'settings.local.json'), join(where.projectDir, '.claude', 'settings.json')] : []),
+    ...(where.claudeDir ? [join(where.claudeDir, 'settings.json')] : []),
+  ];
+  for (const file of files) {
+    const value = settingsEnv(file)?.ANTHROPIC_BASE_URL;
+    if (typeof value === 'string' && value.trim()) return { url: value.trim(), from: file };
+  }
+  return { url: DEFAULT_API_URL, from: 'the default endpoint' };
+}
+
+function settingsEnv(file: string): Record<string, unknown> | null {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { env?: unknown };
+    return parsed.env !== null && typeof parsed.env === 'object' ? (parsed.env as Record<string, unknown>) : null;
+  } catch {
+    return null; // absent or unreadable: Claude Code would not use it either
+  }
 }
 
 /** The URL checked: the models list, which answers (401 without a key) wherever the Messages API does. */
 export function healthUrl(base: string): URL {
-  const url = new URL(base);
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new InputError(`${base}: not a URL to check the API at`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(`${base}: the API URL must be http or https`);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/models`;
   return url;
 }

@@ -9,6 +9,11 @@ import { RecoveryFailed } from '../errors.js';
  * ccrescue ignores it meanwhile; a SIGTERM or SIGHUP sent to ccrescue is passed on.
  */
 export function runForeground(bin: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; stdoutToStderr?: boolean }): Promise<number> {
+  // After -i, this process may still be reading the terminal: every key must reach the client.
+  if (process.stdin.isTTY) {
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env, stdio: opts.stdoutToStderr ? ['inherit', 2, 'inherit'] : 'inherit' });
     const ignore = (): void => undefined;

@@ -34,7 +34,7 @@ export const DEFAULT_SETTINGS: Settings = Settings.parse({});
 /** Where the settings live: `$CCRESCUE_SETTINGS`, else `$XDG_CONFIG_HOME/ccrescue/settings.json`, else `~/.config/ccrescue/settings.json`. */
 export function settingsPath(env: NodeJS.ProcessEnv = process.env): { path: string; named: boolean } {
   if (env.CCRESCUE_SETTINGS) return { path: resolve(env.CCRESCUE_SETTINGS), named: true };
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config');
   return { path: join(base, 'ccrescue', 'settings.json'), named: false };
 }
 
@@ -57,16 +57,17 @@ export function loadSettings(option?: string, env: NodeJS.ProcessEnv = process.e
 
 /** Parses settings text; `file` names it in errors. */
 export function parseSettings(text: string, file: string): Settings {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let raw: unknown;
   try {
-    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    raw = JSON.parse(body);
   } catch (err) {
-    throw new InputError(`${file}:${jsonErrorLine(text, (err as Error).message)}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
+    throw new InputError(`${file}:${jsonErrorLine(body, (err as Error).message)}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
   const parsed = Settings.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new InputError(`${file}: ${describeIssue(issue, raw)}`);
+  // Every problem on the one line, so that fixing one does not only reveal the next.
+  throw new InputError(`${file}: ${parsed.error.issues.map((issue) => describeIssue(issue, raw)).join('; ')}`);
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
@@ -76,7 +77,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     return `${issue.keys.map((k) => `${where}${k}`).join(', ')}: unknown key${issue.keys.length > 1 ? 's' : ''} (known: ${knownKeys(issue.path).join(', ')})`;
   }
   const value = valueAt(raw, issue.path);
-  const got = value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+  const got = value === undefined ? '' : `, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`;
   return `${key || '(top level)'}: ${expectation(issue)}${got}`;
 }
 

@@ -1,5 +1,5 @@
 import type { ActiveToolCall } from '../inspect/active-calls.js';
-import { isMutationTool } from '../inspect/tool-kinds.js';
+import { isMutationTool, isReadOnlyTool } from '../inspect/tool-kinds.js';
 import { CONNECTION_LOST_PREFIX } from '../read/facts.js';
 
 /** The text of a synthetic result: what happened, everything known about the call, then what to do with it. */
@@ -23,6 +23,7 @@ export function userDecision(call: ActiveToolCall): string | null {
 function whatIsKnown(call: ActiveToolCall): { facts: string; advice: string } {
   switch (call.resume_strategy) {
     case 'retry':
+      if (!isReadOnlyTool(call.tool)) return { facts: 'It only updates the task list.', advice: 'Check the list before running it again, so that nothing is added twice.' };
       return call.choice === 'model'
         ? { facts: 'It only reads.', advice: 'Run it again if its output is still needed.' }
         : { facts: 'It only reads.', advice: 'It is safe to run again.' };

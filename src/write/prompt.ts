@@ -2,6 +2,7 @@ import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { PendingTodo } from '../inspect/todos.js';
 import type { UntrackedSideEffect } from '../inspect/forensics.js';
 import type { CallChoice } from '../plan/choices.js';
+import { isReadOnlyTool } from '../inspect/tool-kinds.js';
 
 export type DisconnectPhase = 'streaming' | 'tool_execution' | 'between_turns';
 
@@ -48,13 +49,15 @@ export function continuationPrompt(f: PromptFacts): string {
   if (userRetry.length > 0) steps.push(`The user chose to run ${userRetry.length > 1 ? 'these' : 'this'} again: ${userRetry.map(short).join('; ')}.${userRetry.some(isChange) ? ' Read each file first, so that no change is applied twice.' : ''}${userRetry.some(isRunning) ? ' Wait for a command that is still running to end first.' : ''}`);
   if (userSkip.length > 0) steps.push(`The user chose not to run ${userSkip.length > 1 ? 'these' : 'this'} again: ${userSkip.map(short).join('; ')}. Do not repeat ${userSkip.length > 1 ? 'them' : 'it'}, and leave what ${userSkip.length > 1 ? 'they' : 'it'} did as it is.`);
   const rest = f.calls.filter((c) => !userRetry.includes(c) && !userSkip.includes(c));
-  const readOnly = rest.filter((c) => c.resume_strategy === 'retry');
+  const readOnly = rest.filter((c) => c.resume_strategy === 'retry' && isReadOnlyTool(c.tool));
+  const bookkeeping = rest.filter((c) => c.resume_strategy === 'retry' && !isReadOnlyTool(c.tool));
   const retry = readOnly.filter((c) => c.choice !== 'model');
   const optional = readOnly.filter((c) => c.choice === 'model');
   const verify = rest.filter((c) => c.resume_strategy === 'verify');
   const ask = rest.filter((c) => c.resume_strategy === 'ask');
   if (retry.length > 0) steps.push(`Run the read-only call${retry.length > 1 ? 's' : ''} again: ${retry.map(short).join('; ')}.`);
   if (optional.length > 0) steps.push(`Run the read-only call${optional.length > 1 ? 's' : ''} again only if the output is still needed: ${optional.map(short).join('; ')}.`);
+  if (bookkeeping.length > 0) steps.push(`Check the task list before running again: ${bookkeeping.map(short).join('; ')}; ${bookkeeping.length > 1 ? 'they' : 'it'} may already have taken effect.`);
   const applied = verify.filter((c) => c.file_state === 'applied');
   if (applied.length > 0) steps.push(`Do not redo ${applied.length > 1 ? 'these edits' : 'this edit'}, already on disk: ${applied.map(short).join('; ')}.`);
   const remake = verify.filter((c) => c.file_state === 'not_applied' && c.choice === 'retry');
@@ -98,7 +101,8 @@ function short(c: ActiveToolCall): string {
 function describe(c: ActiveToolCall): string {
   const known = facts(c);
   if (c.chosen_by !== 'user' || c.choice === undefined || c.choice === 'model') return known;
-  return `${known} The user chose ${c.choice === 'retry' ? 'to run it again' : 'not to run it again'}.`;
+  const change = c.resume_strategy === 'verify';
+  return `${known} The user chose ${c.choice === 'retry' ? (change ? 'to have it made again' : 'to run it again') : change ? 'not to have it made again' : 'not to run it again'}.`;
 }
 
 function facts(c: ActiveToolCall): string {
@@ -107,6 +111,7 @@ function facts(c: ActiveToolCall): string {
   if (c.status === 'interrupted_by_client') return `${what}${id}: Claude Code recorded it only as interrupted.${c.evidence ? ` On disk: ${c.evidence}.` : ''}`;
   switch (c.resume_strategy) {
     case 'retry':
+      if (!isReadOnlyTool(c.tool)) return `${what}${id}: a task-list update; it may already have taken effect.`;
       return c.choice === 'model' ? `${what}${id}: read-only.` : `${what}${id}: read-only, safe to run again.`;
     case 'verify':
       return `${what}${id}: file state ${c.file_state ?? 'unknown'} (${c.evidence ?? 'not checked'}).`;

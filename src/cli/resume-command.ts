@@ -1,4 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { WriteStream } from 'node:tty';
 import { recoveryOptions, runRecovery, toJson, type RecoverFlags } from './recover-command.js';
@@ -83,10 +85,16 @@ function launchPlan(r: RecoverResult, flags: ResumeFlags, extra: string[]): Laun
   const bin = flags.claudeBin ?? 'claude';
   const args = ['--resume', sessionId, ...(prompt ? [prompt] : []), ...extra];
   const env: NodeJS.ProcessEnv = { ...process.env };
-  // The client looks the session up in its own config dir.
-  if (flags.claudeDir !== undefined) env.CLAUDE_CONFIG_DIR = resolveClaudeDir(flags.claudeDir);
+  // The client looks the session up in its config dir. The default ~/.claude is not named: with
+  // CLAUDE_CONFIG_DIR set, the client reads its global config from $CLAUDE_CONFIG_DIR/.claude.json
+  // instead of ~/.claude.json, and would lose its onboarding, trust and key approvals.
+  const configDir = flags.claudeDir === undefined ? undefined : resolveClaudeDir(flags.claudeDir);
+  const nameDir = configDir !== undefined && configDir !== join(homedir(), '.claude');
+  if (nameDir) env.CLAUDE_CONFIG_DIR = configDir;
+  else if (configDir !== undefined) delete env.CLAUDE_CONFIG_DIR;
   const cwd = clientCwd(r, flags.projectDir);
-  const command = [flags.claudeDir !== undefined ? `CLAUDE_CONFIG_DIR=${shellQuote(env.CLAUDE_CONFIG_DIR!)}` : '', `cd ${shellQuote(cwd)} &&`, shellQuote(bin), ...args.map(shellQuote)].filter((x) => x !== '').join(' ');
+  // The assignment goes right before the client: `VAR=x cd dir && claude` gives VAR to cd alone.
+  const command = [`cd ${shellQuote(cwd)} &&`, nameDir ? `CLAUDE_CONFIG_DIR=${shellQuote(configDir)}` : '', shellQuote(bin), ...args.map(shellQuote)].filter((x) => x !== '').join(' ');
   return { bin, args, sessionId, prompt, cwd, env, command };
 }
 

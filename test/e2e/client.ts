@@ -91,17 +91,26 @@ export async function makeHome(trustedDirs: readonly string[] = [], at?: string)
   return home;
 }
 
-export function runClient(options: RunClientOptions): ClientRun {
-  const { command, argsPrefix } = clientCommand(options.version);
+export interface ClientEnv {
+  env: Record<string, string>;
+  /** The value of MARKER_VAR in `env`: endAllRuns() ends whatever runs with it. */
+  marker: string;
+}
+
+/**
+ * The environment a client needs against the mock (HOME, TMPDIR, the mock's URL, the fake key …) with a fresh
+ * MARKER_VAR value; runClient uses it, and so can a test starting a process that starts a client (ccrescue resume).
+ */
+export function clientEnv(home: string, apiUrl: string, extra: Record<string, string> = {}): ClientEnv {
   const marker = `${markerPrefix}-${++runCount}`;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     SHELL: '/bin/bash',
     // Keeps the client's /tmp/claude-<uid> scratch and /tmp/cc-socks socket inside the throwaway home.
-    TMPDIR: join(options.home, 'tmp'),
-    HOME: options.home,
-    ANTHROPIC_BASE_URL: options.apiUrl,
+    TMPDIR: join(home, 'tmp'),
+    HOME: home,
+    ANTHROPIC_BASE_URL: apiUrl,
     ANTHROPIC_API_KEY: FAKE_API_KEY,
     // Root refuses --dangerously-skip-permissions without it.
     IS_SANDBOX: '1',
@@ -111,9 +120,15 @@ export function runClient(options: RunClientOptions): ClientRun {
     DISABLE_ERROR_REPORTING: '1',
     DISABLE_AUTOUPDATER: '1',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    ...options.env,
+    ...extra,
     [MARKER_VAR]: marker,
   };
+  return { env, marker };
+}
+
+export function runClient(options: RunClientOptions): ClientRun {
+  const { command, argsPrefix } = clientCommand(options.version);
+  const { env, marker } = clientEnv(options.home, options.apiUrl, options.env);
   const child = spawn(command, [...argsPrefix, ...options.args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   // Print mode reads stdin until EOF when it is not a TTY.

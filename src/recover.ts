@@ -77,18 +77,20 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
     const snapshotPath = mode === 'out' ? target.replace(/\.jsonl$/, '') + '.recovery.json' : join(dirname(target), `${newId}.recovery.json`);
     const willWrite = writeNew && !opts.dryRun && !(mode === 'in-place' && analysis.healthy);
     const resumeId = mode === 'out' ? (basename(target, '.jsonl') === oldId ? oldId : null) : newId;
-    const snapshot = buildSnapshot(analysis, plan, {
+    const now = opts.now ?? new Date();
+    const facts = {
       snapshotPath: willWrite && !analysis.healthy ? snapshotPath : null,
-      now: opts.now ?? new Date(),
+      now,
       repairedId: writeNew && !analysis.healthy ? newId : null,
       repairedFile: willWrite ? target : null,
       resumeId: analysis.healthy ? null : resumeId,
-    });
+    };
+    const snapshot = buildSnapshot(analysis, plan, facts);
     const written = { session: null as string | null, snapshot: null as string | null, backup: null as string | null };
     const declined = willWrite && opts.confirm !== undefined && !(await opts.confirm({ analysis, plan, snapshot, target }));
     if (willWrite && !declined) {
       try {
-        if (mode === 'in-place') written.backup = await backup(file, opts.now ?? new Date());
+        if (mode === 'in-place') written.backup = await backup(file, now);
         await writeSession({ source: file, target, actions: plan.actions, ...(mode === 'new-session' ? { sessionId: { from: oldId, to: newId } } : {}) });
         written.session = target;
         if (!analysis.healthy) {
@@ -101,7 +103,8 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
         throw new RecoveryFailed(`${target}: could not write the repaired session: ${(err as Error).message}`);
       }
     }
-    const final = declined ? { ...snapshot, repaired_file: null } : snapshot;
+    // Declined: nothing was written, so neither the snapshot nor its prompt may point at a file.
+    const final = declined ? buildSnapshot(analysis, plan, { ...facts, snapshotPath: null, repairedFile: null }) : snapshot;
     const status = analysis.healthy ? 'healthy' : written.session !== null ? 'repaired' : 'planned';
     return { status, file, snapshot: final, written, analysis, plan, declined };
   } finally {

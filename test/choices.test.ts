@@ -333,6 +333,31 @@ describe('recover(): confirm and cancel write nothing', () => {
     expect(readFileSync(c.file).equals(original)).toBe(true);
   });
 
+  it('a confirm that answers no: the prompt names no snapshot file, since none was written', async () => {
+    // crash-edit-on-disk has a change on disk that no line records; the prompt points at the snapshot's full diff.
+    const root = await realpath(await mkdtemp(join(tmpdir(), 'ccrescue-choices-')));
+    roots.push(root);
+    await cp(join(import.meta.dirname, '..', 'fixtures', 'crash-edit-on-disk'), root, { recursive: true });
+    const folder = join(root, 'claude', 'projects', readdirSync(join(root, 'claude', 'projects'))[0]!);
+    const file = join(folder, readdirSync(folder).find((n) => n.endsWith('.jsonl'))!);
+    let previewPrompt = '';
+    const r = await recover({
+      file,
+      claudeDir: join(root, 'claude'),
+      projectDir: join(root, 'project'),
+      confirm: async (p) => {
+        previewPrompt = p.snapshot.continuation_prompt ?? '';
+        return false;
+      },
+    });
+    expect(previewPrompt).toMatch(/The full diffs are in .*\.recovery\.json/);
+    expect(r.declined).toBe(true);
+    expect(r.snapshot.continuation_prompt).toContain('Changes on disk that the transcript does not record');
+    expect(r.snapshot.continuation_prompt).not.toContain('.recovery.json');
+    expect(r.snapshot.resume_command).not.toContain('.recovery.json');
+    expect(readdirSync(folder).filter((n) => n.endsWith('.recovery.json'))).toEqual([]);
+  });
+
   it('a confirm that answers yes writes (so the listing above would have shown a write)', async () => {
     const c = await crashCopy();
     const before = listing(join(c.root, FOLDER));

@@ -33,7 +33,7 @@ export function registerResume(program: Command, passthrough: () => string[]): v
       .option('--claude-bin <path>', 'the Claude Code executable (default: claude on PATH)')
       .option('--api-url <url>', 'the API to wait for (default: $ANTHROPIC_BASE_URL, else Claude Code settings env, else https://api.anthropic.com)'),
   )
-    .addHelpText('after', '\nArguments after -- are passed to claude before the prompt, e.g. -- --model opus.')
+    .addHelpText('after', '\nArguments after -- go to claude after the session and prompt, e.g. -- --model opus.')
     .action(async (session: string | undefined, flags: ResumeFlags) => {
       const settings = withFlags(loadSettings(flags.settings).settings, flags);
       // A URL that cannot be checked is bad usage: refuse it before anything is written.

@@ -22,6 +22,7 @@ import {
   type Crash,
   type SessionEntry,
 } from './scenarios.js';
+import { blocks, textOf, type Block, type Message } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const RESUME_TIMEOUT_MS = 90_000;
@@ -50,19 +51,6 @@ interface RecoverReport {
   written: { session: string; snapshot: string; backup: string | null };
   snapshot: { continuation_prompt: string; untracked_side_effects: UntrackedSideEffect[]; repaired_session_id: string };
 }
-
-interface Block {
-  type?: string;
-  text?: string;
-  content?: unknown;
-}
-interface Message {
-  role: string;
-  content: string | Block[];
-}
-
-const blocks = (m: Message): Block[] => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content);
-const textOf = (b: Block): string => (typeof b.content === 'string' ? b.content : (b.text ?? ''));
 
 /** `ccrescue diff <session file> --json` on the crash, with its claude dir and project. */
 function diffCrash(crash: Crash): DiffReport {

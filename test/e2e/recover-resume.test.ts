@@ -5,6 +5,7 @@ import { ccrescue } from '../helpers/cli.js';
 import { endAllRuns, printModeArgs, runClient, type ClientVersion } from './client.js';
 import { blocksOfEntry, conversationEntries, describeExit, produceCrash, readSessionEntries, type Crash, type CrashKind } from './scenarios.js';
 import type { RecordedRequest } from './mock-api.js';
+import { blocks, textOf, type Block, type Message } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const RESUME_TIMEOUT_MS = 90_000;
@@ -16,22 +17,6 @@ interface Recovered {
   file: string;
   orphans: string[];
 }
-
-interface Block {
-  type?: string;
-  id?: string;
-  tool_use_id?: string;
-  content?: unknown;
-  text?: string;
-  is_error?: boolean;
-}
-interface Message {
-  role: string;
-  content: string | Block[];
-}
-
-const blocks = (m: Message): Block[] => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content);
-const textOf = (b: Block): string => (typeof b.content === 'string' ? b.content : Array.isArray(b.content) ? (b.content as Block[]).map((c) => c.text ?? '').join('') : (b.text ?? ''));
 
 /** Runs `ccrescue recover` on the crashed session (or another session file) exactly as a user would. */
 function recoverCrash(crash: Crash, session: string = crash.sessionId): Recovered {

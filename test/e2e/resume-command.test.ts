@@ -12,6 +12,7 @@ import { CORPUS } from '../helpers/corpus.js';
 import { TOOLS, clientCommand, clientEnv, encodeCwd, endAllRuns } from './client.js';
 import { startMockApi, type MockApi, type RecordedRequest } from './mock-api.js';
 import { blocksOfEntry, conversationEntries, produceCrash, readSessionEntries, type Crash, type SessionEntry } from './scenarios.js';
+import { blocks, textOf, type Block, type Message } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const LONG_TEST_TIMEOUT_MS = 120_000;
@@ -171,20 +172,6 @@ const mainLoop = (requests: RecordedRequest[]): RecordedRequest[] => requests.fi
 // ---------------------------------------------------------------------------------------------------------------
 // Messages as the client sends them
 
-interface Block {
-  type?: string;
-  id?: string;
-  tool_use_id?: string;
-  content?: unknown;
-  text?: string;
-  is_error?: boolean;
-}
-interface Message {
-  role: string;
-  content: string | Block[];
-}
-const blocks = (m: Message): Block[] => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content);
-const textOf = (b: Block): string => (typeof b.content === 'string' ? b.content : Array.isArray(b.content) ? (b.content as Block[]).map((c) => c.text ?? '').join('') : (b.text ?? ''));
 const entryText = (e: SessionEntry): string =>
   typeof e.message?.content === 'string' ? e.message.content : blocksOfEntry(e).map((b) => (typeof b.text === 'string' ? b.text : '')).join('');
 

@@ -4,9 +4,9 @@ import { cp, mkdir, mkdtemp, readFile, realpath, rm, utimes, writeFile } from 'n
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import pty from 'node-pty';
 import { BIN, ccrescue } from './helpers/cli.js';
 import { CORPUS } from './helpers/corpus.js';
+import { Term } from './helpers/pty.js';
 
 // `recover -i` driven through a real pseudo-terminal: the built CLI (bin/ccrescue → dist/), real keypresses.
 
@@ -20,106 +20,6 @@ const HEALTHY_ID = 'de3b8b19-5bc0-4a2a-934a-1b6806567e25';
 const DOWN = '\x1b[B';
 const ENTER = '\r';
 const CTRL_C = '\x03';
-
-// ---------------------------------------------------------------------------------------------
-// A terminal: spawns in a pty, keeps everything written to it (ANSI escapes stripped), and lets
-// each step wait for what is on screen before the next key is sent.
-
-/** CSI and OSC sequences, and the lone ESC-x ones. */
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
-/** An escape sequence cut off at the end of a chunk: kept for the next chunk. */
-const PARTIAL = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$/;
-
-class Term {
-  readonly proc: pty.IPty;
-  /** Everything written to the terminal, escapes stripped, `\r\n` as `\n`. Only grows. */
-  text = '';
-  /** Where the next waitFor starts looking: every wait consumes what it matched. */
-  private pos = 0;
-  private carry = '';
-  private listeners = new Set<() => void>();
-  exitCode: number | null = null;
-  readonly exited: Promise<number>;
-
-  constructor(file: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
-    this.proc = pty.spawn(file, args, { name: 'xterm-256color', cols: 120, rows: 40, cwd: opts.cwd, env: opts.env as Record<string, string> });
-    this.proc.onData((d) => {
-      let chunk = this.carry + d;
-      const cut = PARTIAL.exec(chunk);
-      this.carry = cut ? cut[0] : '';
-      if (cut) chunk = chunk.slice(0, cut.index);
-      this.text += chunk.replace(ANSI, '').replace(/\r\n/g, '\n').replace(/\r/g, '');
-      for (const l of this.listeners) l();
-    });
-    this.exited = new Promise((resolve) => {
-      this.proc.onExit(({ exitCode }) => {
-        this.exitCode = exitCode;
-        for (const l of this.listeners) l();
-        resolve(exitCode);
-      });
-    });
-  }
-
-  /**
-   * Waits until `what` appears after the previous match, and consumes it; the text between is
-   * returned, so a caller can check what was shown before it. Fails on timeout or when the
-   * process exits without having shown it.
-   */
-  waitFor(what: string | RegExp, timeoutMs = 10_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const rest = this.text.slice(this.pos);
-        let at = -1;
-        let len = 0;
-        if (typeof what === 'string') {
-          at = rest.indexOf(what);
-          len = what.length;
-        } else {
-          const m = new RegExp(what.source, what.flags.replace('g', '')).exec(rest);
-          if (m) [at, len] = [m.index, m[0].length];
-        }
-        if (at < 0) return false;
-        this.pos += at + len;
-        resolve(rest.slice(0, at + len));
-        return true;
-      };
-      if (check()) return;
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-      };
-      const listener = () => {
-        if (check()) return done();
-        if (this.exitCode !== null) {
-          done();
-          reject(new Error(`exited (${this.exitCode}) without showing ${String(what)}; after the last match it showed:\n${this.text.slice(this.pos)}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(what)}; after the last match it showed:\n${this.text.slice(this.pos).slice(-3000)}`));
-      }, timeoutMs);
-      this.listeners.add(listener);
-    });
-  }
-
-  send(keys: string): void {
-    this.proc.write(keys);
-  }
-
-  /** The exit code, once the process has ended. */
-  async exit(timeoutMs = 10_000): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms; it showed:\n${this.text.slice(-3000)}`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
 
 const terms: Term[] = [];
 afterEach(() => {

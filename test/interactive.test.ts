@@ -1,12 +1,12 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, realpath, rm, utimes, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { BIN, ccrescue } from './helpers/cli.js';
 import { CORPUS } from './helpers/corpus.js';
 import { Term } from './helpers/pty.js';
+import { fileSha256, tree } from './helpers/files.js';
 
 // `recover -i` driven through a real pseudo-terminal: the built CLI (bin/ccrescue → dist/), real keypresses.
 
@@ -71,21 +71,6 @@ async function parallelCopy() {
   return { root, claude, folder, session, args: [session, '--claude-dir', claude, '--project-dir', join(root, 'project')] };
 }
 
-/** Every file under a folder, relative, with its sha256: a whole tree to compare before and after. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p)] = sha256(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** The files a run added to a folder (names only). */
 function added(folder: string, before: Record<string, string>): string[] {
@@ -171,7 +156,7 @@ async function press(t: Term, key: string): Promise<void> {
 describe('recover -i on a terminal', () => {
   it('asks per interrupted call after showing what is known of it, and writes the answers into results, snapshot and prompt', { timeout: 20_000 }, async () => {
     const c = await parallelCopy();
-    const originalHash = sha256(readFileSync(c.session));
+    const originalHash = fileSha256(c.session);
     const before = tree(c.folder);
     const t = run(c.root, ['recover', '-i', ...c.args]);
 
@@ -226,7 +211,7 @@ describe('recover -i on a terminal', () => {
     expect(w.snapshot.resume_command).toContain(`claude --resume ${w.id} `);
 
     // The original is untouched, byte for byte.
-    expect(sha256(readFileSync(c.session))).toBe(originalHash);
+    expect(fileSha256(c.session)).toBe(originalHash);
   });
 
   it("starts each question on the settings' choice: Enter everywhere takes auto_retry_mutations for the Write, the model for the Bash", { timeout: 20_000 }, async () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -10,27 +9,14 @@ import { discoverFiles } from '../src/scan/discover.js';
 import { scanFiles } from '../src/scan/scan.js';
 import type { ScanReport } from '../src/cli/scan-command.js';
 import { analyzeSession } from '../src/analyze.js';
+import { fileSha256, tree } from './helpers/files.js';
 
-const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha = fileSha256;
 const scanJson = (args: string[]) => {
   const r = ccrescue(['scan', ...args, '--json']);
   expect(r.stderr).toBe('');
   return { code: r.code, report: JSON.parse(r.stdout) as ScanReport };
 };
-
-/** Every file under a folder with its sha256: proves what a run wrote, and that it wrote nothing else. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p)] = sha(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('scan over the whole corpus', () => {
   const { code, report } = scanJson([CORPUS]);

@@ -55,8 +55,8 @@ export class Term {
    * process exits without having shown it.
    */
   waitFor(what: string | RegExp, timeoutMs = 10_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
+    return this.until(
+      () => {
         const rest = this.text.slice(this.pos);
         let at = -1;
         let len = 0;
@@ -67,29 +67,13 @@ export class Term {
           const m = new RegExp(what.source, what.flags.replace('g', '')).exec(rest);
           if (m) [at, len] = [m.index, m[0].length];
         }
-        if (at < 0) return false;
+        if (at < 0) return null;
         this.pos += at + len;
-        resolve(rest.slice(0, at + len));
-        return true;
-      };
-      if (check()) return;
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-      };
-      const listener = () => {
-        if (check()) return done();
-        if (this.exitCode !== null) {
-          done();
-          reject(new Error(`exited (${this.exitCode}) without showing ${String(what)}; after the last match it showed:\n${this.text.slice(this.pos)}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(what)}; after the last match it showed:\n${this.text.slice(this.pos).slice(-3000)}`));
-      }, timeoutMs);
-      this.listeners.add(listener);
-    });
+        return rest.slice(0, at + len);
+      },
+      timeoutMs,
+      (why) => `${why} ${String(what)}; after the last match it showed:\n${this.text.slice(this.pos).slice(-3000)}`,
+    );
   }
 
   /**
@@ -98,29 +82,38 @@ export class Term {
    * the process exits first, with what the screen showed.
    */
   waitForScreen(what: string | RegExp, timeoutMs = 10_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
+    return this.until(
+      () => {
         const shown = this.screen.text();
-        const m = typeof what === 'string' ? (shown.includes(what) ? what : null) : new RegExp(what.source, what.flags.replace('g', '')).exec(shown)?.[0];
-        if (m === null || m === undefined) return false;
-        resolve(m);
-        return true;
-      };
-      if (check()) return;
+        return (typeof what === 'string' ? (shown.includes(what) ? what : null) : new RegExp(what.source, what.flags.replace('g', '')).exec(shown)?.[0]) ?? null;
+      },
+      timeoutMs,
+      (why) => `${why} ${String(what)} on the screen; the screen:\n${this.screen.capture()}`,
+    );
+  }
+
+  /** Resolves with the first non-null `check()`, run now and after every output; rejects on exit or timeout. */
+  private until(check: () => string | null, timeoutMs: number, explain: (why: string) => string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const first = check();
+      if (first !== null) return resolve(first);
       const done = () => {
         clearTimeout(timer);
         this.listeners.delete(listener);
       };
       const listener = () => {
-        if (check()) return done();
-        if (this.exitCode !== null) {
+        const found = check();
+        if (found !== null) {
           done();
-          reject(new Error(`exited (${this.exitCode}) without showing ${String(what)} on the screen; the screen:\n${this.screen.capture()}`));
+          resolve(found);
+        } else if (this.exitCode !== null) {
+          done();
+          reject(new Error(explain(`exited (${this.exitCode}) without showing`)));
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for the screen to show ${String(what)}; the screen:\n${this.screen.capture()}`));
+        reject(new Error(explain(`timed out after ${timeoutMs} ms waiting for`)));
       }, timeoutMs);
       this.listeners.add(listener);
     });

@@ -88,6 +88,10 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
     const snapshot = buildSnapshot(analysis, plan, facts);
     const written = { session: null as string | null, snapshot: null as string | null, backup: null as string | null };
     const declined = willWrite && opts.confirm !== undefined && !(await opts.confirm({ analysis, plan, snapshot, target }));
+    // Answering -i takes human time: a client may have taken the session up meanwhile.
+    if (willWrite && !declined && !opts.force && (await stat(file)).size !== analysis.scan.size) {
+      throw new LiveSessionError(`${file}: the session changed since it was read (a client is writing it); nothing was written (use --force to recover anyway)`);
+    }
     if (willWrite && !declined) {
       try {
         if (mode === 'in-place') written.backup = await backup(file, now);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cp, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORPUS } from './helpers/corpus.js';
@@ -356,6 +356,22 @@ describe('recover(): confirm and cancel write nothing', () => {
     expect(r.snapshot.continuation_prompt).not.toContain('.recovery.json');
     expect(r.snapshot.resume_command).not.toContain('.recovery.json');
     expect(readdirSync(folder).filter((n) => n.endsWith('.recovery.json'))).toEqual([]);
+  });
+
+  it('a session that grows while the user answers is refused at the write: exit 3, nothing written', async () => {
+    const c = await crashCopy();
+    const folderBefore = listing(join(c.root, FOLDER));
+    const line = JSON.stringify({ type: 'user', uuid: 'x', parentUuid: null, message: { role: 'user', content: 'typed meanwhile' } }) + '\n';
+    const attempt = recover({
+      ...c,
+      confirm: async () => {
+        appendFileSync(c.file, line); // a client resumed the session while the question was open
+        return true;
+      },
+    });
+    await expect(attempt).rejects.toMatchObject({ exitCode: 3, message: expect.stringContaining('changed since it was read') });
+    const after = listing(join(c.root, FOLDER));
+    expect(after.filter((l) => !l.startsWith('5fec7deb-'))).toEqual(folderBefore.filter((l) => !l.startsWith('5fec7deb-')));
   });
 
   it('a confirm that answers yes writes (so the listing above would have shown a write)', async () => {

@@ -20,3 +20,15 @@ export class RecoveryFailed extends Error {
 export class Cancelled extends Error {
   readonly exitCode = 130;
 }
+
+/**
+ * A file system error in words with its code, e.g. "no space left on device (ENOSPC)": the caller
+ * names the file; the system call and the temp path in Node's message are left out.
+ */
+export function systemReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return message;
+  const words = /^[A-Z0-9_]+: ([^,]+)/.exec(message)?.[1];
+  return words ? `${words} (${code})` : message.includes(code) ? message : `${message} (${code})`;
+}

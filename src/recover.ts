@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, cp, open, stat, unlink } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { cp, readFile, rename, rm, stat, unlink, lstat } from 'node:fs/promises';
+import { createReadStream, existsSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { analyzeSession, type Analysis } from './analyze.js';
 import { planRepairs, type RepairPlan } from './plan/plan.js';
 import { actionLine } from './plan/actions.js';
-import { writeSession } from './write/session-writer.js';
-import { AtomicFile } from './write/atomic-file.js';
+import { prepareSession } from './write/session-writer.js';
+import { AtomicFile, pidRuns } from './write/atomic-file.js';
 import { continuationPrompt, shellQuote, type DisconnectPhase } from './write/prompt.js';
 import { RecoverySnapshot } from './write/snapshot.js';
-import { Cancelled, InputError, LiveSessionError, RecoveryFailed } from './errors.js';
+import { Cancelled, InputError, LiveSessionError, RecoveryFailed, systemReason } from './errors.js';
 import { applyChoices, type CallChoice } from './plan/choices.js';
 import { DEFAULT_SETTINGS, type ResilienceSettings } from './settings/settings.js';
 
@@ -58,6 +58,18 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
   const file = resolve(opts.file);
   if (opts.out && resolve(opts.out) === file) throw new InputError(`${opts.out}: --out names the session itself; use --in-place to replace it`);
   if (opts.out && existsSync(opts.out)) throw new InputError(`${resolve(opts.out)}: already exists; choose another --out`);
+  // Two runs replacing one session would each copy a file the other is replacing: one at a time.
+  const unlock = opts.inPlace && !opts.dryRun && existsSync(file) ? await lockSession(file) : null;
+  try {
+    return await recoverSession(file, opts);
+  } finally {
+    await unlock?.();
+  }
+}
+
+async function recoverSession(file: string, opts: RecoverOptions): Promise<RecoverResult> {
+  // The file as it is before it is read: replaced by another writer later, it is not written over.
+  const identity = await stat(file).catch(() => null);
   const analysis = await analyzeSession(file, { claudeDir: opts.claudeDir, projectDir: opts.projectDir });
   try {
     if (!opts.force) {
@@ -89,22 +101,70 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
     const written = { session: null as string | null, snapshot: null as string | null, backup: null as string | null };
     const declined = willWrite && opts.confirm !== undefined && !(await opts.confirm({ analysis, plan, snapshot, target }));
     // Answering -i takes human time: a client may have taken the session up meanwhile.
-    if (willWrite && !declined && !opts.force && (await stat(file)).size !== analysis.scan.size) {
-      throw new LiveSessionError(`${file}: the session changed since it was read (a client is writing it); nothing was written (use --force to recover anyway)`);
-    }
+    if (willWrite && !declined) await checkUnchanged(file, identity, analysis.scan.size, opts.force, 'since it was read');
     if (willWrite && !declined) {
+      await AtomicFile.removeStale(dirname(target));
+      const backupPath = `${file}.bak-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+      // Every file is written and fsynced under a temp name first, and only then named (the
+      // session, then its snapshot): a failure (a full disk, a read-only folder) leaves the
+      // original as it was and nothing under the final names; `undo` takes back what was named.
+      const staged: AtomicFile[] = [];
+      const undo: (() => Promise<unknown>)[] = [];
+      let step: 'backup' | 'session' | 'snapshot' | 'state' = 'session';
       try {
-        if (mode === 'in-place') written.backup = await backup(file, now);
-        await writeSession({ source: file, target, actions: plan.actions, ...(mode === 'new-session' ? { sessionId: { from: oldId, to: newId } } : {}) });
-        written.session = target;
-        if (!analysis.healthy) {
-          await AtomicFile.writeText(snapshotPath, JSON.stringify(snapshot, null, 2) + '\n');
-          written.snapshot = snapshotPath;
+        if (mode === 'in-place') {
+          step = 'backup';
+          written.backup = await backup(file, backupPath, analysis.scan.size);
+          undo.push(() => unlink(backupPath));
         }
-        if (mode === 'new-session' && opts.claudeDir) await copySessionState(opts.claudeDir, oldId, newId);
+        step = 'session';
+        const { file: session } = await prepareSession({
+          source: file,
+          target,
+          actions: plan.actions,
+          sourceBytes: analysis.scan.size,
+          exclusive: mode === 'out', // two runs with one --out: the second fails, never replaces
+          ...(mode === 'new-session' ? { sessionId: { from: oldId, to: newId } } : {}),
+        });
+        staged.push(session);
+        let snapshotFile: AtomicFile | null = null;
+        if (!analysis.healthy) {
+          step = 'snapshot';
+          snapshotFile = await AtomicFile.create(snapshotPath);
+          staged.push(snapshotFile);
+          await snapshotFile.write(JSON.stringify(snapshot, null, 2) + '\n');
+          await snapshotFile.prepare();
+        }
+        // What was copied is what was analysed only if the file is still the one that was read.
+        await checkUnchanged(file, identity, analysis.scan.size, opts.force, 'while it was being repaired');
+        step = 'session';
+        await session.commit();
+        written.session = target;
+        if (mode === 'in-place') undo.splice(0, undo.length, () => rename(backupPath, file)); // the backup is the original
+        else undo.push(() => unlink(target));
+        if (snapshotFile) {
+          step = 'snapshot';
+          await snapshotFile.commit();
+          written.snapshot = snapshotPath;
+          undo.push(() => unlink(snapshotPath));
+        }
+        if (mode === 'new-session' && opts.claudeDir) {
+          step = 'state';
+          await copySessionState(opts.claudeDir, oldId, newId, undo);
+        }
       } catch (err) {
-        if (err instanceof InputError || err instanceof LiveSessionError || err instanceof Cancelled) throw err;
-        throw new RecoveryFailed(`${target}: could not write the repaired session: ${(err as Error).message}`);
+        await Promise.all(staged.map((f) => f.abort()));
+        const undone = await Promise.all(undo.reverse().map((f) => f().then(() => true, () => false)));
+        if (err instanceof InputError || err instanceof LiveSessionError || err instanceof RecoveryFailed || err instanceof Cancelled) throw err;
+        // The contract's answer to a lost race for --out: the name is taken.
+        if (step === 'session' && mode === 'out' && (err as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError(`${target}: already exists; choose another --out`);
+        const what = { backup: [backupPath, 'write the backup'], session: [target, 'write the repaired session'], snapshot: [snapshotPath, 'write the recovery snapshot'], state: [opts.claudeDir, `copy the session's checkpoints and tasks to ${newId}`] }[step];
+        const left = undone.every(Boolean)
+          ? mode === 'in-place' && written.session !== null ? 'the original is back in place' : 'the original is untouched'
+          : mode === 'in-place' && written.session !== null
+            ? `the session holds the repaired copy; the original is in ${backupPath}`
+            : `the original is untouched; remove what was left: ${[written.backup, written.session, written.snapshot].filter(Boolean).join(', ')}`;
+        throw new RecoveryFailed(`${what[0]}: could not ${what[1]}: ${systemReason(err)}; ${left}`);
       }
     }
     // Declined: nothing was written, so neither the snapshot nor its prompt may point at a file.
@@ -181,27 +241,80 @@ function lastCommittedMessageIndex(a: Analysis): number {
   return Math.max(-1, count - 1 - (cutOff ? 1 : 0));
 }
 
-/** Copies the original byte for byte beside it and checks the copy is complete before anything replaces it. */
-async function backup(file: string, now: Date): Promise<string> {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const target = `${file}.bak-${stamp}`;
-  await copyFile(file, target, 1 /* COPYFILE_EXCL */);
-  const handle = await open(target, 'r+');
-  await handle.sync();
-  await handle.close();
-  const [a, b] = await Promise.all([stat(file), stat(target)]);
-  if (a.size !== b.size) {
-    await unlink(target).catch(() => undefined);
-    throw new RecoveryFailed(`${target}: backup is incomplete (${b.size} of ${a.size} bytes); the original was not touched`);
+/**
+ * Copies the original byte for byte to `target` and checks the copy is complete (fsynced, at least
+ * every byte analysed, as many bytes on disk as were read) before it takes its name; an existing
+ * backup is never replaced.
+ */
+async function backup(file: string, target: string, analysedBytes: number): Promise<string> {
+  const copy = await AtomicFile.create(target, { exclusive: true });
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await copy.write(chunk as Buffer);
+    await copy.prepare();
+    const onDisk = (await stat(copy.temp)).size;
+    if (copy.bytes < analysedBytes || onDisk !== copy.bytes) {
+      throw new RecoveryFailed(`${target}: backup is incomplete (${onDisk} of ${Math.max(copy.bytes, analysedBytes)} bytes); the original is untouched`);
+    }
+    await copy.commit();
+  } catch (err) {
+    await copy.abort();
+    throw err;
   }
   return target;
 }
 
-/** The new session keeps its checkpoints and tasks: Claude Code looks them up by session id. */
-async function copySessionState(claudeDir: string, oldId: string, newId: string): Promise<void> {
+/**
+ * Refuses to write once the session is not the file that was analysed: replaced (another program
+ * renamed a file over it: what was read may mix both files, so even --force does not write), or
+ * grown (a live client; --force writes the bytes that were analysed).
+ */
+async function checkUnchanged(file: string, identity: Stats | null, analysedBytes: number, force: boolean | undefined, when: string): Promise<void> {
+  const now = await stat(file);
+  if (identity !== null && (now.ino !== identity.ino || now.dev !== identity.dev)) {
+    throw new LiveSessionError(`${file}: the session was replaced ${when} (another program wrote it); nothing was written`);
+  }
+  if (!force && now.size !== analysedBytes) {
+    throw new LiveSessionError(`${file}: the session changed ${when} (a client is writing it); nothing was written (use --force to recover anyway)`);
+  }
+}
+
+/**
+ * Takes `<session>.ccrescue-lock` (holding our pid) for an in-place run; returns its release. A
+ * lock whose pid no longer runs was left by a killed run and is taken over. Two runs that find
+ * the same stale lock at once could both take it (a killed run and two new ones within a
+ * millisecond); checkUnchanged still keeps each one's output whole.
+ */
+async function lockSession(file: string): Promise<() => Promise<void>> {
+  const lock = `${file}.ccrescue-lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // Written whole, then named: a lock is never seen without its pid.
+      await AtomicFile.writeText(lock, `${process.pid}\n`, { exclusive: true });
+      return () => unlink(lock).catch(() => undefined);
+    } catch (err) {
+      // A folder where no lock can be made (read-only): the write fails there too, with its own
+      // message, unless there is nothing to write (a healthy or a live session).
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined;
+      const pid = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
+      if (attempt > 0 || (pid > 0 && pidRuns(pid))) {
+        throw new LiveSessionError(`${file}: another ccrescue${pid > 0 ? ` (pid ${pid})` : ''} is replacing this session in place; wait for it to end, or remove ${lock} if no such run exists`);
+      }
+      await unlink(lock).catch(() => undefined);
+    }
+  }
+}
+
+/** The new session keeps its checkpoints and tasks: Claude Code looks them up by session id. Each copy made is added to `undo`. */
+async function copySessionState(claudeDir: string, oldId: string, newId: string, undo: (() => Promise<unknown>)[]): Promise<void> {
+  // The old id is the transcript's own: `../../x` would copy a folder from outside the Claude dir.
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(oldId)) return;
   for (const kind of ['file-history', 'tasks']) {
     const from = join(claudeDir, kind, oldId);
     const to = join(claudeDir, kind, newId);
-    if (existsSync(from) && !existsSync(to)) await cp(from, to, { recursive: true, verbatimSymlinks: true });
+    // A folder that is a symlink (it may lead out of the Claude dir) is not copied.
+    if (existsSync(from) && !existsSync(to) && (await lstat(from)).isDirectory()) {
+      undo.push(() => rm(to, { recursive: true, force: true }));
+      await cp(from, to, { recursive: true, verbatimSymlinks: true });
+    }
   }
 }

@@ -8,6 +8,14 @@ export interface SessionRewrite {
   actions: RepairAction[];
   /** Rewrite every `"sessionId":"<from>"` to `<to>` (a new session), keeping all other bytes. */
   sessionId?: { from: string; to: string };
+  /**
+   * Copy only the source's first this many bytes: the bytes that were analysed. Lines a live client
+   * appended since (recovered with --force) are left out, so no line the plan never saw, and no
+   * line still being written, is copied.
+   */
+  sourceBytes?: number;
+  /** Fail with EEXIST rather than replace a file already at the target (see AtomicFile). */
+  exclusive?: boolean;
 }
 
 const NL = Buffer.from('\n');
@@ -18,9 +26,25 @@ const NL = Buffer.from('\n');
  * either absent or complete.
  */
 export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: number; lines: number }> {
+  const { file, bytes, lines } = await prepareSession(rewrite);
+  try {
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+  return { bytes, lines };
+}
+
+/**
+ * writeSession up to the commit: the repaired session is fsynced in its temp file, not yet under
+ * the target's name. The caller commits it (or aborts it) once everything else is written too.
+ */
+export async function prepareSession(rewrite: SessionRewrite): Promise<{ file: AtomicFile; bytes: number; lines: number }> {
   const byLine = groupByLine(rewrite.actions);
   const appended = rewrite.actions.flatMap((a) => (a.action === 'append' ? a.entries : []));
-  const file = await AtomicFile.create(rewrite.target);
+  const limit = rewrite.sourceBytes ?? Infinity;
+  const file = await AtomicFile.create(rewrite.target, { exclusive: rewrite.exclusive });
   let lines = 0;
   // The newline after a record is written only once something follows it, so a file whose last
   // line had none is reproduced exactly when nothing is appended.
@@ -38,7 +62,11 @@ export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: nu
   };
 
   try {
-    for await (const raw of readLines(rewrite.source)) {
+    for await (const line of readLines(rewrite.source)) {
+      if (line.offset >= limit) break;
+      // The last line analysed may have been unfinished then: it is copied as it was read.
+      const cut = line.offset + line.bytes.length + (line.endsWithNewline ? 1 : 0) > limit;
+      const raw = cut ? { ...line, bytes: line.bytes.subarray(0, Math.min(line.bytes.length, limit - line.offset)), endsWithNewline: false } : line;
       const actions = byLine.get(raw.lineNo) ?? [];
       const removed = actions.some((a) => a.action === 'remove-line');
       const rewritten = actions.find((a): a is Extract<RepairAction, { action: 'rewrite-line' }> => a.action === 'rewrite-line');
@@ -54,12 +82,12 @@ export async function writeSession(rewrite: SessionRewrite): Promise<{ bytes: nu
       for (const a of actions) if (a.action === 'insert-after') await emitEntries(a.entries);
     }
     await emitEntries(appended);
-    await file.commit();
+    await file.prepare();
   } catch (err) {
     await file.abort();
     throw err;
   }
-  return { bytes: file.bytes, lines };
+  return { file, bytes: file.bytes, lines };
 }
 
 function groupByLine(actions: RepairAction[]): Map<number, RepairAction[]> {

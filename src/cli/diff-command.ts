@@ -91,6 +91,11 @@ export async function renderDiff(r: DiffReport, color: boolean): Promise<string>
     out.push('', paint('Changes by the session\'s recorded calls:', '1'));
     for (const f of others) out.push('', `${f.file} (${f.diff_kind === 'transcript-to-disk' ? 'transcript → disk' : 'before the session → disk'}):`, colorDiff(f.diff!, paint));
   }
+  const refused = r.findings.filter((f) => f.code === 'path-outside-project');
+  if (refused.length > 0) {
+    out.push('', paint(`Not opened (${refused.length}): paths outside the project dir or the Claude dir, or through a symlink leading out:`, '1'));
+    for (const f of refused) out.push(`  ${f.line > 0 ? `line ${f.line}` : 'store'}: ${f.message}`);
+  }
   if (r.processes.length > 0) {
     out.push('', paint('Still running although the client died:', '1'));
     for (const p of r.processes) out.push(`  pid ${p.pid}: ${p.cmdline}  (line ${p.line}, ${p.tool_use_id})`);

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { WriteStream } from 'node:tty';
 import { recoveryOptions, runRecovery, toJson, type RecoverFlags } from './recover-command.js';
@@ -44,7 +44,9 @@ export function registerResume(program: Command, passthrough: () => string[]): v
       if (plan === null) return;
       const err = process.stderr;
       err.write(summary(result));
-      const api = flags.apiUrl ? { url: flags.apiUrl, from: '--api-url' } : apiBaseUrl(process.env, { claudeDir: resolveClaudeDir(flags.claudeDir), projectDir: plan.cwd });
+      // The project's Claude Code settings are read in the project dir (--project-dir, else the session's cwd), never through `/`.
+      const settingsDir = flags.projectDir ?? (plan.cwd === dirname(plan.cwd) ? undefined : plan.cwd);
+      const api = flags.apiUrl ? { url: flags.apiUrl, from: '--api-url' } : apiBaseUrl(process.env, { claudeDir: resolveClaudeDir(flags.claudeDir), projectDir: settingsDir });
       const checks = settings.enabled ? await waitUntilReachable(api, plan.command) : [];
       let clientExit: number | null = null;
       if (settings.auto_resume) {
@@ -81,6 +83,8 @@ function launchPlan(r: RecoverResult, flags: ResumeFlags, extra: string[]): Laun
   }
   const sessionId = r.status === 'healthy' ? (s.session_id ?? null) : s.repaired_session_id;
   if (!sessionId) throw new InputError(`${r.file}: the session has no id to resume`);
+  // A healthy session keeps the transcript's own id: one like `--settings=…` would reach the client as an option.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(sessionId)) throw new InputError(`${r.file}: the session id ${JSON.stringify(sessionId)} is not a plain id; not resuming it`);
   const prompt = r.status === 'healthy' ? null : s.continuation_prompt;
   const bin = flags.claudeBin ?? 'claude';
   const args = ['--resume', sessionId, ...(prompt ? [prompt] : []), ...extra];

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootTimeMs, readStat } from './processes.js';
 
@@ -29,6 +29,7 @@ export function readClientRecords(claudeDir: string): ClientRecord[] {
   for (const name of names) {
     let raw: Record<string, unknown>;
     try {
+      if (!lstatSync(join(dir, name)).isFile()) continue; // a symlink is never followed
       raw = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
     } catch {
       continue;

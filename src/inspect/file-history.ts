@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
+import { readRegularFile, resolvesInside } from './mutations.js';
 
 /**
  * One file's backup as a checkpoint line records it: a `file-history-snapshot` names every tracked
@@ -78,10 +79,17 @@ const SAFE_BACKUP = /^[A-Za-z0-9_-]{1,128}@v\d{1,9}$/;
 /** A session's backup store: `<claude-dir>/file-history/<sessionId>/`. Names from the transcript are checked before use. */
 export class BackupStore {
   readonly dir: string | null;
+  /** Why the store exists but is not opened: its folder leads out of the Claude dir (a symlink); null when it may be read. */
+  readonly refusal: string | null = null;
   private listing: string[] | null = null;
+  /** Backup names found to be symlinks (never followed: they may lead out of the Claude dir). */
+  readonly symlinks = new Set<string>();
 
   constructor(claudeDir: string | null, sessionId: string | null) {
     this.dir = claudeDir && sessionId && SAFE_ID.test(sessionId) ? join(claudeDir, 'file-history', sessionId) : null;
+    if (this.dir !== null && claudeDir && exists(this.dir) && !resolvesInside(this.dir, claudeDir)) {
+      this.refusal = 'the backup folder leads out of the Claude dir (a symlink); not opened';
+    }
   }
 
   /** Whether a recorded backup name is one this store may open (no separators, no `..`). */
@@ -93,12 +101,14 @@ export class BackupStore {
   list(): string[] {
     if (this.listing) return this.listing;
     this.listing = [];
-    if (!this.dir) return this.listing;
+    if (!this.dir || this.refusal) return this.listing;
     try {
       for (const name of readdirSync(this.dir)) {
         if (!SAFE_BACKUP.test(name)) continue;
         try {
-          if (lstatSync(join(this.dir, name)).isFile()) this.listing.push(name);
+          const st = lstatSync(join(this.dir, name));
+          if (st.isFile()) this.listing.push(name);
+          else if (st.isSymbolicLink()) this.symlinks.add(name);
         } catch {
           // vanished while listed
         }
@@ -112,14 +122,15 @@ export class BackupStore {
 
   /** A backup's content; undefined when it is absent, unsafe to open or unreadable. Symlinks are never followed. */
   read(name: string): string | undefined {
-    if (!this.dir || !SAFE_BACKUP.test(name)) return undefined;
+    if (!this.dir || this.refusal || !SAFE_BACKUP.test(name)) return undefined;
     const path = join(this.dir, name);
     try {
-      if (!lstatSync(path).isFile()) return undefined;
-      return readFileSync(path, 'utf8');
+      if (lstatSync(path).isSymbolicLink()) this.symlinks.add(name);
     } catch {
       return undefined;
     }
+    const r = readRegularFile(path);
+    return r.kind === 'file' ? r.content : undefined;
   }
 }
 
@@ -128,6 +139,16 @@ export function compareBackupNames(a: string, b: string): number {
   const [ha = '', va = '0'] = a.split('@v');
   const [hb = '', vb = '0'] = b.split('@v');
   return ha < hb ? -1 : ha > hb ? 1 : Number(va) - Number(vb);
+}
+
+/** Whether anything (a symlink included) is at a path. */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function asObject(v: unknown): Record<string, unknown> | null {

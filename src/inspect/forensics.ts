@@ -9,7 +9,7 @@ import { scanSession } from '../read/session-reader.js';
 import { buildIndex } from '../index/session-index.js';
 import { isMutationTool } from './tool-kinds.js';
 import { BackupStore, backupHash, readCheckpoints, type CheckpointRecord } from './file-history.js';
-import { applyEdits, containmentState, diskUnknownReason, editPairs, readDisk, shownPath, type DiskState, type FileState } from './mutations.js';
+import { applyEdits, containmentState, diskUnknownReason, editPairs, readDisk, resolvesInside, shownPath, type DiskState, type FileState } from './mutations.js';
 import { toolInput } from './tool-input.js';
 
 /** What became of one Edit/MultiEdit/Write/NotebookEdit the session made or started. */
@@ -153,6 +153,7 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
   }
 
   function judgeAll(): Forensics {
+  if (store.refusal && store.dir) refused.push({ line: checkpoints[0]?.line ?? 0, path: store.dir, reason: store.refusal });
   const byFile = new Map<string, CheckpointRecord[]>();
   for (const c of checkpoints) {
     if (c.backupFileName !== null && !BackupStore.isSafeName(c.backupFileName)) {
@@ -262,6 +263,10 @@ export async function fileForensics(o: ForensicsOptions): Promise<Forensics> {
   const reported = untracked.length > 0 ? reportedChanges(o.file) : new Set<string>();
   const fresh = untracked.filter((u) => !reported.has(`${u.file}\0${u.disk_sha256}`));
 
+  for (const name of store.symlinks) {
+    const line = checkpoints.find((c) => c.backupFileName === name)?.line ?? 0;
+    refused.push({ line, path: join(store.dir!, name), reason: 'the backup is a symlink (it may lead out of the Claude dir); not opened' });
+  }
   files.sort((a, b) => a.file.localeCompare(b.file));
   return { projectDir: o.projectDir, backupsDir: store.dir, files, calls, untracked: fresh, refused, checkpoints };
   }
@@ -466,6 +471,8 @@ function candidatePaths(projectDir: string | null, cwd: string | null, known: st
   const map = new Map<string, string>();
   for (const p of known) if (isAbsolute(p)) map.set(backupHash(p), p);
   if (!projectDir) return map;
+  const top = resolve(projectDir);
+  if (dirname(top) === top) return map; // a project dir of `/` is never walked: nothing is opened through it
   const root = cwd ?? projectDir;
   let budget = MAX_WALKED;
   const walk = (dir: string, rel: string) => {
@@ -498,6 +505,7 @@ async function subagentFiles(file: string, sessionId: string | null): Promise<{ 
   if (!/^[A-Za-z0-9_-]+$/.test(id)) return [];
   const dir = join(dirname(file), id, 'subagents');
   try {
+    if (!resolvesInside(dir, dirname(file))) return []; // a folder symlinked out of the session's folder is not read
     return readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.isFile() && e.name.endsWith('.jsonl'))
       .map((e) => ({ path: join(dir, e.name), name: relative(dirname(file), join(dir, e.name)) }))

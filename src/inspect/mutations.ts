@@ -1,5 +1,5 @@
-import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export type FileState = 'applied' | 'not_applied' | 'diverged' | 'missing' | 'unknown';
 
@@ -12,15 +12,45 @@ export interface MutationState {
 /** The project path a transcript names, or null when it points outside the project (never read). */
 export function projectPath(projectDir: string, sessionCwd: string | null, filePath: string): string | null {
   const base = realOr(projectDir);
+  // A project dir of `/` (a transcript whose cwd is the root) would make every path on the machine a
+  // project path: nothing is opened through it.
+  if (dirname(base) === base) return null;
   // Paths are recorded against the session's cwd; map them onto the project dir given now.
   const rel = isAbsolute(filePath) && sessionCwd ? relative(sessionCwd, filePath) : isAbsolute(filePath) ? relative(base, filePath) : filePath;
   if (rel.startsWith('..') || isAbsolute(rel)) return null;
   const full = resolve(base, rel);
-  if (existsSync(full)) {
-    const real = realOr(full);
-    if (real !== base && !real.startsWith(base + '/')) return null; // a symlink leading out
-  }
+  // `src/../../elsewhere` does not start with `..` until it is resolved: check the resolved path too.
+  const back = relative(base, full);
+  if (back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) return null;
+  // A symlink leading out, the file itself or any folder on the way (even when the file does not exist).
+  if (leadsOut(base, full)) return null;
   return full;
+}
+
+/**
+ * Whether a path below `base` (a real path) goes through a symlink that leads out of it, or one that
+ * leads nowhere: each component is looked at with lstat from `base` down, until one does not exist.
+ */
+function leadsOut(base: string, full: string): boolean {
+  let cur = base;
+  for (const part of relative(base, full).split(sep)) {
+    if (part === '') continue;
+    cur = join(cur, part);
+    try {
+      if (!lstatSync(cur).isSymbolicLink()) continue;
+    } catch {
+      return false; // nothing exists from here on, so nothing can be followed
+    }
+    let real: string;
+    try {
+      real = realpathSync(cur);
+    } catch {
+      return true; // a dangling link: where it leads is not known
+    }
+    if (real !== base && !real.startsWith(base + sep)) return true;
+    cur = real;
+  }
+  return false;
 }
 
 /** How a transcript path is shown: relative to the session's cwd when it lies inside it. */
@@ -28,6 +58,18 @@ export function shownPath(sessionCwd: string | null, filePath: string): string {
   if (!sessionCwd || !isAbsolute(filePath)) return filePath;
   const rel = relative(sessionCwd, filePath);
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? filePath : rel;
+}
+
+/** Whether `path`, every symlink on the way resolved, lies inside `base` (also resolved); false when it does not exist. */
+export function resolvesInside(path: string, base: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return false;
+  }
+  const root = realOr(base);
+  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 function realOr(p: string): string {
@@ -52,13 +94,33 @@ export function readDisk(projectDir: string | null, sessionCwd: string | null, f
   if (!projectDir) return { kind: 'no-project' };
   const full = projectPath(projectDir, sessionCwd, filePath);
   if (full === null) return { kind: 'outside' };
+  const r = readRegularFile(full, MAX_COMPARED_BYTES);
+  return r.kind === 'file' ? { kind: 'file', path: full, content: r.content } : { kind: r.kind, path: full };
+}
+
+/**
+ * A regular file's content, never through a symlink in its last component and never opening anything
+ * else (a FIFO, a device): lstat first, then an open that refuses a symlink (O_NOFOLLOW, where the
+ * platform has it) and does not block, and fstat to check that the file opened is the one looked at.
+ */
+export function readRegularFile(path: string, maxBytes = Number.POSITIVE_INFINITY): { kind: 'file'; content: string } | { kind: 'absent' | 'not-file' | 'too-large' | 'unreadable' } {
+  let fd: number;
   try {
-    const st = lstatSync(full);
-    if (!st.isFile()) return { kind: 'not-file', path: full };
-    if (st.size > MAX_COMPARED_BYTES) return { kind: 'too-large', path: full };
-    return { kind: 'file', path: full, content: readFileSync(full, 'utf8') };
+    const st = lstatSync(path);
+    if (!st.isFile()) return { kind: 'not-file' };
+    if (st.size > maxBytes) return { kind: 'too-large' };
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    try {
+      const now = fstatSync(fd);
+      if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) return { kind: 'not-file' }; // swapped since it was looked at
+      if (now.size > maxBytes) return { kind: 'too-large' };
+      return { kind: 'file', content: readFileSync(fd, 'utf8') };
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? { kind: 'absent', path: full } : { kind: 'unreadable', path: full };
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'absent' } : code === 'ELOOP' ? { kind: 'not-file' } : { kind: 'unreadable' };
   }
 }
 

@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import { toolInput } from './tool-input.js';
+import { resolvesInside } from './mutations.js';
 
 export interface PendingTodo {
   content: string;
@@ -37,7 +38,8 @@ export function pendingTodos(index: SessionIndex, loader: EntryLoader, claudeDir
       }
     }
   }
-  const fromDir = claudeDir && index.sessionId ? taskFiles(join(claudeDir, 'tasks', index.sessionId)) : [];
+  // The session id comes from the transcript: only a plain name is joined to a path, and a tasks folder leading out of the Claude dir is not read.
+  const fromDir = claudeDir && index.sessionId && SAFE_ID.test(index.sessionId) ? taskFiles(join(claudeDir, 'tasks', index.sessionId), claudeDir) : [];
   const todos: PendingTodo[] = [];
   if (lastTodoWrite) {
     const list = toolInput(lastTodoWrite.entry, lastTodoWrite.id).todos;
@@ -53,9 +55,12 @@ export function pendingTodos(index: SessionIndex, loader: EntryLoader, claudeDir
   return todos;
 }
 
-function taskFiles(dir: string): PendingTodo[] {
+const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function taskFiles(dir: string, claudeDir: string): PendingTodo[] {
   let names: string[];
   try {
+    if (!resolvesInside(dir, claudeDir)) return [];
     names = readdirSync(dir).filter((n) => n.endsWith('.json'));
   } catch {
     return [];
@@ -63,6 +68,7 @@ function taskFiles(dir: string): PendingTodo[] {
   const out: PendingTodo[] = [];
   for (const name of names.sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))) {
     try {
+      if (!lstatSync(join(dir, name)).isFile()) continue; // a symlink is never followed
       const t = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
       out.push({ content: str(t.subject) ?? str(t.content) ?? str(t.description) ?? '(task)', status: str(t.status) ?? 'pending', source: 'tasks-dir', id: str(t.id) ?? name.replace(/\.json$/, '') });
     } catch {

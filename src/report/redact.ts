@@ -48,6 +48,8 @@ export interface Redactor {
   readonly counts: Map<string, number>;
   /** Secrets and personal data replaced in any text. */
   text(s: string): string;
+  /** Secrets alone replaced: for the transcript's structural strings (ids, entry types, versions, tool names), which personal-data rules must not reword. */
+  secrets(s: string): string;
   /** A redacted deep copy of a parsed session entry (or any JSON value). */
   entry(obj: unknown): unknown;
   /** A physical line that is not JSON (torn, glued, NUL bytes), redacted keeping its damage shape. */
@@ -381,7 +383,7 @@ class RedactorImpl implements Redactor {
     return this.personal(this.secrets(s));
   }
 
-  private secrets(s: string): string {
+  secrets(s: string): string {
     let out = s;
     for (const rule of SECRET_RULES) {
       if (rule.hints && !rule.hints.some((h) => out.includes(h))) continue;

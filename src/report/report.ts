@@ -93,7 +93,7 @@ export async function buildReport(o: ReportOptions): Promise<BugReport> {
   try {
     const entriesByType: Record<string, number> = {};
     for (const e of index.entries) {
-      const key = e.subtype ? `${e.type}/${e.subtype}` : e.type || '(no type)';
+      const key = red.secrets(e.subtype ? `${e.type}/${e.subtype}` : e.type || '(no type)');
       entriesByType[key] = (entriesByType[key] ?? 0) + 1;
     }
     const activity = clientActivity(index.entries);
@@ -107,9 +107,10 @@ export async function buildReport(o: ReportOptions): Promise<BugReport> {
       redaction: { mode: red.mode, replaced: {} },
       platform: { os: osType(), release: release(), arch: arch(), node: process.version },
       session: {
-        id: index.sessionId,
+        // Ids, types and versions are the transcript's own text too: a secret there is replaced like anywhere else.
+        id: index.sessionId === null ? null : red.secrets(index.sessionId),
         file: red.text(o.file),
-        client_versions: activity.versions,
+        client_versions: activity.versions.map((v) => red.secrets(v)),
         size: scan.size,
         lines: scan.lineCount,
         first_activity: iso(activity.first),
@@ -134,7 +135,7 @@ export async function buildReport(o: ReportOptions): Promise<BugReport> {
       recover_would: {
         repairs: snapshot.repairs.map((a) => ({ action: a.action, line: a.line, detail: red.text(a.detail) })),
         interrupted_calls: snapshot.active_tool_calls.map((c) => ({
-          tool: c.tool,
+          tool: red.secrets(c.tool),
           line: c.line,
           target: c.file !== null ? red.text(c.file) : c.command !== null ? describeInput(red, { command: c.command }) : null,
           status: c.status,
@@ -198,7 +199,7 @@ function timeline(
   if (start === -1) start = relevant.length;
   start = Math.max(0, Math.min(start - TIMELINE_BEFORE, relevant.length - TIMELINE_MAX));
   const picked = relevant.slice(start, start + TIMELINE_MAX);
-  const events: TimelineEvent[] = picked.map((e) => ({ line: e.line, time: iso(e.time), kind: e.subtype ? `${e.type}/${e.subtype}` : e.type, what: describe(e, loader, red), on_branch: branch.has(e) }));
+  const events: TimelineEvent[] = picked.map((e) => ({ line: e.line, time: iso(e.time), kind: red.secrets(e.subtype ? `${e.type}/${e.subtype}` : e.type), what: describe(e, loader, red), on_branch: branch.has(e) }));
   const fromLine = picked[0]?.line ?? failureLine;
   for (const [line, d] of damage) {
     if (line >= fromLine && !events.some((ev) => ev.line === line)) events.push({ line, time: null, kind: 'damaged line', what: d.kinds.join(', '), on_branch: false });
@@ -225,26 +226,26 @@ function describe(e: EntryFacts, loader: EntryLoader, red: Redactor): string {
           parts.push(`thinking (${String(b.thinking ?? '').length} chars)`);
           break;
         case 'tool_use':
-          parts.push(`tool_use ${String(b.name)} ${String(b.id)}: ${describeInput(red, (b.input as Record<string, unknown>) ?? {})}`);
+          parts.push(`tool_use ${red.secrets(String(b.name))} ${red.secrets(String(b.id))}: ${describeInput(red, (b.input as Record<string, unknown>) ?? {})}`);
           break;
         case 'tool_result': {
           const c = b.content;
           const text = typeof c === 'string' ? c : Array.isArray(c) ? c.map((x: { text?: unknown }) => (typeof x?.text === 'string' ? x.text : '')).join(' ') : '';
-          parts.push(`tool_result ${String(b.tool_use_id)}${b.is_error === true ? ' (error)' : ''}: "${oneLine(text, 80)}"`);
+          parts.push(`tool_result ${red.secrets(String(b.tool_use_id))}${b.is_error === true ? ' (error)' : ''}: "${oneLine(text, 80)}"`);
           break;
         }
         default:
-          parts.push(String(b.type));
+          parts.push(red.secrets(String(b.type)));
       }
     }
-    if (e.type === 'assistant' && typeof message?.stop_reason === 'string') parts.push(`stop_reason ${message.stop_reason}`);
+    if (e.type === 'assistant' && typeof message?.stop_reason === 'string') parts.push(`stop_reason ${red.secrets(message.stop_reason)}`);
     if (e.isApiErrorMessage) parts.unshift('API error shown to the user');
     if (e.isSidechain) parts.unshift('(subagent)');
   } else if (e.type === 'system') {
     if (typeof entry.content === 'string') parts.push(oneLine(entry.content));
     if (typeof entry.retryAttempt === 'number') parts.push(`retry ${entry.retryAttempt}${typeof entry.maxRetries === 'number' ? ` of ${entry.maxRetries}` : ''}`);
   } else if (e.type === 'summary' || e.type === 'last-prompt') {
-    parts.push(`leaf ${e.leafUuid ?? '(none)'}`);
+    parts.push(`leaf ${e.leafUuid === undefined ? '(none)' : red.secrets(e.leafUuid)}`);
   }
-  return parts.join('; ') || e.type;
+  return parts.join('; ') || red.secrets(e.type);
 }

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -26,6 +26,14 @@ function entries(dir: string): Dirent[] {
   }
 }
 
+function isRealDir(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function found(path: string): FoundFile | null {
   try {
     const st = statSync(path);
@@ -48,6 +56,7 @@ function claudeDirFiles(claudeDir: string): FoundFile[] {
         const f = found(path);
         if (f) out.push(f);
       } else if (d.isDirectory()) {
+        if (!isRealDir(join(path, 'subagents'))) continue; // a symlink (it may lead out of the Claude dir) is not followed
         for (const sub of entries(join(path, 'subagents'))) {
           if (!sub.isFile() || !sub.name.endsWith('.jsonl')) continue;
           const f = found(join(path, 'subagents', sub.name));

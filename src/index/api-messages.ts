@@ -34,12 +34,12 @@ export function branchMessages(index: SessionIndex, loader: EntryLoader): ApiMes
  * before each thinking block); sessions holding them resumed fine, so the sent form is judged.
  */
 function withoutStrayWhitespace(content: unknown[]): unknown[] {
-  const blank = (b: unknown) => (b as { type?: unknown }).type === 'text' && !/\S/.test(String((b as { text?: unknown }).text ?? ''));
+  const blank = (b: unknown) => (b as { type?: unknown } | null)?.type === 'text' && !/\S/.test(String((b as { text?: unknown }).text ?? ''));
   return content.some((b) => !blank(b)) ? content.filter((b) => !blank(b)) : content;
 }
 
 const sameMessage = (m: { id?: string }, e: EntryFacts) => m.id !== undefined && m.id === e.messageId;
-const onlyToolResults = (m: ApiMessage) => m.content.every((b) => (b as { type?: unknown }).type === 'tool_result');
+const onlyToolResults = (m: ApiMessage) => m.content.every((b) => (b as { type?: unknown } | null)?.type === 'tool_result');
 
 function blocksOf(e: EntryFacts, loader: EntryLoader): unknown[] {
   const content = (loader.load(e)?.message as { content?: unknown } | undefined)?.content;

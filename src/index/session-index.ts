@@ -140,13 +140,15 @@ export function childrenOf(index: SessionIndex, e: EntryFacts): EntryFacts[] {
 /**
  * A user or assistant entry with no parent after the conversation began, where no compaction
  * explains it: a replayed message written as a new root, which cuts off everything before it.
+ * Claude Code writes parentUuid on every chain entry but a compaction boundary: a chain entry
+ * without the field at all lost it to damage, whatever its type.
  */
 function restartsChain(e: EntryFacts, previous: EntryFacts | null): boolean {
+  if (previous === null || e.isSidechain) return false;
+  if (e.parentUuid === undefined) return !(e.type === 'system' && e.subtype === 'compact_boundary');
   return (
     e.parentUuid === null &&
-    previous !== null &&
     (e.type === 'user' || e.type === 'assistant') &&
-    !e.isSidechain &&
     !e.isCompactSummary &&
     !(previous.type === 'system' && previous.subtype === 'compact_boundary')
   );
@@ -205,7 +207,7 @@ function loadedBranch(
     const e = pending.pop()!;
     if (e.type !== 'assistant') continue;
     for (const sibling of e.messageId !== undefined ? (messageGroups.get(e.messageId) ?? []) : []) {
-      if (!included.has(sibling) && !sibling.isSidechain) {
+      if (!included.has(sibling) && !sibling.isSidechain && !sibling.duplicate) {
         included.add(sibling);
         pending.push(sibling);
       }
@@ -213,14 +215,60 @@ function loadedBranch(
     for (const b of e.blocks) {
       if (b.type !== 'tool_use' || b.id === undefined) continue;
       for (const r of toolCalls.get(b.id)?.results ?? []) {
-        if (!included.has(r) && !r.isSidechain) {
+        if (!included.has(r) && !r.isSidechain && !r.duplicate) {
           included.add(r);
           pending.push(r);
         }
       }
     }
   }
-  return [...included].sort((a, b) => a.index - b.index);
+  return chainOrder(included, toolCalls);
+}
+
+/**
+ * The loaded entries in file order, except that none comes before its parent or before the call
+ * it answers: a client walks the parent chain, so a line written (or copied) out of place is sent
+ * where the chain puts it.
+ */
+function chainOrder(included: Set<EntryFacts>, toolCalls: Map<string, ToolCall>): EntryFacts[] {
+  const after = new Map<EntryFacts, EntryFacts[]>();
+  const waiting = new Map<EntryFacts, number>();
+  const edge = (from: EntryFacts, to: EntryFacts) => {
+    if (from === to || !included.has(from)) return;
+    const list = after.get(from) ?? [];
+    list.push(to);
+    after.set(from, list);
+    waiting.set(to, (waiting.get(to) ?? 0) + 1);
+  };
+  for (const e of included) {
+    if (e.parent) edge(e.parent, e);
+    for (const b of e.blocks) {
+      if (b.type !== 'tool_result' || b.toolUseId === undefined) continue;
+      const call = toolCalls.get(b.toolUseId);
+      if (call) edge(call.entry, e);
+    }
+  }
+  const ready = [...included].filter((e) => !waiting.get(e)).sort((a, b) => a.index - b.index);
+  const out: EntryFacts[] = [];
+  while (ready.length > 0) {
+    const e = ready.shift()!;
+    out.push(e);
+    for (const next of after.get(e) ?? []) {
+      const left = waiting.get(next)! - 1;
+      waiting.set(next, left);
+      if (left === 0) {
+        let at = ready.findIndex((r) => r.index > next.index);
+        if (at === -1) at = ready.length;
+        ready.splice(at, 0, next);
+      }
+    }
+  }
+  // A cycle (a damaged file can link entries in a loop) keeps the rest in file order.
+  if (out.length < included.size) {
+    const placed = new Set(out);
+    out.push(...[...included].filter((e) => !placed.has(e)).sort((a, b) => a.index - b.index));
+  }
+  return out;
 }
 
 /** The block lines, on the resumed branch, of the API message an entry belongs to. */

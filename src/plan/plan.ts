@@ -56,7 +56,7 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
   if (codes.has('broken-parent-link')) {
     for (const [entry, target] of index.bridges) {
       if (target?.uuid === undefined) continue;
-      actions.push({ action: 'link-parent', at: refOf(entry), parentUuid: target.uuid, safety: 'safe', detail: `${entry.parentUuid === null ? 'chain restarted' : `parent ${entry.parentUuid} is missing`}; linked to line ${target.line}` });
+      actions.push({ action: 'link-parent', at: refOf(entry), parentUuid: target.uuid, safety: 'safe', detail: `${entry.parentUuid == null ? 'chain restarted' : `parent ${entry.parentUuid} is missing`}; linked to line ${target.line}` });
     }
   }
   if (codes.has('blank-content')) planRemovals(index, findings.filter((f) => f.code === 'blank-content').map((f) => f.line), 'entry with no content', actions, lostAndFound, loader);
@@ -65,7 +65,12 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
   for (const f of findings) {
     if (f.code === 'unfinished-turn' && !thinkingOnly.includes(f)) planCutOffNote(index, loader, f.line, actions);
   }
-  if (codes.has('conversation-starts-mid-way')) planFirstPrompt(index, loader, actions);
+  // A removal can take the first prompt away: the conversation then starts mid-way too.
+  const removed = new Set(actions.flatMap((a) => (a.action === 'remove-record' ? [`${a.at.line}:${a.at.part}`] : [])));
+  const kept = (e: EntryFacts) => !removed.has(`${e.line}:${e.part}`);
+  const first = index.branch.find((e) => (e.type === 'user' || e.type === 'assistant') && !e.isApiErrorMessage && !e.isSidechain && kept(e));
+  const startsWithPrompt = first?.type === 'user' && !first.blocks.some((b) => b.type === 'tool_result');
+  if (first && (codes.has('conversation-starts-mid-way') || !startsWithPrompt)) planFirstPrompt(loader, actions, first, kept);
   for (const f of findings) {
     if (f.code !== 'orphaned-tool-result' || f.toolUseId === undefined) continue;
     const entry = index.orphanResults.find((o) => o.entry.line === f.line && o.toolUseId === f.toolUseId)?.entry;
@@ -112,7 +117,8 @@ function planRemovals(index: SessionIndex, lines: number[], reason: string, acti
   const removed = new Set(index.branch.filter((e) => lines.includes(e.line)));
   for (const e of removed) {
     actions.push({ action: 'remove-record', at: refOf(e), safety: 'safe', detail: `${reason} removed (kept in the snapshot)` });
-    lost.push({ line: e.line, reason, text: JSON.stringify(loader.load(e)) });
+    // The record's own text: a re-serialised copy could overflow the stack on a deeply nested line.
+    lost.push({ line: e.line, reason, text: index.scan.damage.get(e.line)?.salvaged[e.part] ?? loader.lineText(e.line) });
   }
   for (const e of removed) {
     for (const child of childrenOf(index, e)) {
@@ -125,10 +131,12 @@ function planRemovals(index: SessionIndex, lines: number[], reason: string, acti
 }
 
 /** A conversation whose first message is not a user prompt gets one saying that its start is missing. */
-function planFirstPrompt(index: SessionIndex, loader: EntryLoader, actions: RepairAction[]): void {
-  const first = index.branch.find((e) => (e.type === 'user' || e.type === 'assistant') && !e.isApiErrorMessage);
-  if (!first) return;
-  const entry = syntheticUserEntry(first, loader.load(first) ?? {}, null, -1, { message: { role: 'user', content: FIRST_PROMPT_TEXT }, isMeta: true });
+function planFirstPrompt(loader: EntryLoader, actions: RepairAction[], first: EntryFacts, kept: (e: EntryFacts) => boolean): void {
+  // The note takes the first message's place in the chain, under its nearest kept ancestor: a null
+  // parent after other chain entries would itself restart the chain.
+  let parent = first.parent;
+  while (parent && !kept(parent)) parent = parent.parent;
+  const entry = syntheticUserEntry(first, loader.load(first) ?? {}, parent?.uuid ?? null, -1, { message: { role: 'user', content: FIRST_PROMPT_TEXT }, isMeta: true });
   const uuid = entry.uuid as string;
   actions.push({ action: 'insert-before', line: first.line, entries: [entry], safety: 'safe', detail: 'user message noting the missing start of the conversation' });
   actions.push({ action: 'link-parent', at: refOf(first), parentUuid: uuid, safety: 'safe', detail: 'linked to the note on the missing start' });

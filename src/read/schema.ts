@@ -83,7 +83,7 @@ const ENTRY_SCHEMAS: Record<string, z.ZodType> = {
 export function shapeProblem(entry: Record<string, unknown>): string | null {
   const type = entry.type;
   if (typeof type !== 'string') return 'entry has no string "type"';
-  const schema = ENTRY_SCHEMAS[type];
+  const schema = Object.hasOwn(ENTRY_SCHEMAS, type) ? ENTRY_SCHEMAS[type] : undefined;
   if (!schema) return null; // unknown types pass through untouched
   if (conformsQuickly(entry, type)) return null;
   const result = schema.safeParse(entry);
@@ -93,7 +93,7 @@ export function shapeProblem(entry: Record<string, unknown>): string | null {
     if (Array.isArray(content)) {
       for (let i = 0; i < content.length; i++) {
         const block = content[i] as { type: string };
-        const blockSchema = KNOWN_BLOCKS[block.type as keyof typeof KNOWN_BLOCKS];
+        const blockSchema = Object.hasOwn(KNOWN_BLOCKS, block.type) ? KNOWN_BLOCKS[block.type as keyof typeof KNOWN_BLOCKS] : undefined;
         const checked = blockSchema?.safeParse(block);
         if (checked && !checked.success) return describeIssue(checked.error.issues[0], `message.content.${i}`);
       }

@@ -18,7 +18,7 @@ const rule: Rule = {
     for (const [entry, target] of index.bridges) {
       // A chain that starts mid-conversation (an excerpt, a subagent's first line) has nothing to bridge to.
       if (target === null) continue;
-      const why = entry.parentUuid === null ? 'starts a new chain mid-conversation (parentUuid null)' : `names parent ${entry.parentUuid}, which is not in the file`;
+      const why = entry.parentUuid == null ? `starts a new chain mid-conversation (parentUuid ${entry.parentUuid === null ? 'null' : 'missing'})` : `names parent ${entry.parentUuid}, which is not in the file`;
       findings.push(report(meta, entry, `${entry.type} entry ${why}; linked to line ${target.line}`, { related: [target.line] }));
     }
     return findings;

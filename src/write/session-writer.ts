@@ -1,4 +1,5 @@
 import { AtomicFile } from './atomic-file.js';
+import { jsonText, mapStrings } from './json-text.js';
 import { readLines } from '../read/line-reader.js';
 import { actionLine, type RecordEdit, type RepairAction } from '../plan/actions.js';
 
@@ -58,7 +59,8 @@ export async function prepareSession(rewrite: SessionRewrite): Promise<{ file: A
   };
   const withId = (b: Buffer) => (rewrite.sessionId ? replaceAll(b, rewrite.sessionId.from, rewrite.sessionId.to) : b);
   const emitEntries = async (entries: Record<string, unknown>[]) => {
-    for (const entry of entries) await emit(withId(Buffer.from(JSON.stringify(entry))), true);
+    // Ids copied from records whose lone surrogates the repair replaces must name the replaced ids.
+    for (const entry of entries) await emit(withId(Buffer.from(jsonText(withoutLoneSurrogates(entry)))), true);
   };
 
   try {
@@ -115,7 +117,8 @@ function applyRecordActions(record: Buffer | string, actions: RepairAction[], li
 }
 
 /** Changes only the top-level parentUuid, by substitution where possible so the other bytes stay. */
-function linkParent(text: string, parentUuid: string | null): string {
+function linkParent(text: string, target: string | null): string {
+  const parentUuid = target === null ? null : target.replace(LONE_SURROGATES, '\uFFFD');
   const entry = JSON.parse(text) as Record<string, unknown>;
   const from = `"parentUuid":${JSON.stringify(entry.parentUuid ?? null)}`;
   const to = `"parentUuid":${JSON.stringify(parentUuid)}`;
@@ -124,17 +127,14 @@ function linkParent(text: string, parentUuid: string | null): string {
     const substituted = text.slice(0, at) + to + text.slice(at + from.length);
     if ((JSON.parse(substituted) as Record<string, unknown>).parentUuid === parentUuid) return substituted;
   }
-  return JSON.stringify({ ...entry, parentUuid });
+  return jsonText({ ...entry, parentUuid });
 }
 
 const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function withoutLoneSurrogates(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\uFFFD');
-  if (Array.isArray(value)) return value.map(withoutLoneSurrogates);
-  if (typeof value !== 'object' || value === null) return value;
-  if ((value as { type?: unknown }).type === 'thinking') return value; // a signed block must stay byte-identical
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutLoneSurrogates(v)]));
+  // A signed thinking block must stay byte-identical.
+  return mapStrings(value, (s) => s.replace(LONE_SURROGATES, '\uFFFD'), (o) => o.type === 'thinking');
 }
 
 function editRecord(text: string, edit: RecordEdit): string {
@@ -142,22 +142,23 @@ function editRecord(text: string, edit: RecordEdit): string {
   const message = entry.message as { content?: unknown } | undefined;
   switch (edit.kind) {
     case 'replace-lone-surrogates':
-      return JSON.stringify(withoutLoneSurrogates(entry));
+      return jsonText(withoutLoneSurrogates(entry));
     case 'drop-blank-blocks':
       if (message && Array.isArray(message.content)) {
         message.content = message.content.filter((b: unknown) => !(typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text' && !/\S/.test(String((b as { text?: unknown }).text ?? ''))));
       }
-      return JSON.stringify(entry);
+      return jsonText(entry);
     case 'result-to-text':
       if (message && Array.isArray(message.content)) {
         message.content = message.content.map((b: unknown) => {
           const block = b as { type?: unknown; tool_use_id?: unknown; content?: unknown };
-          if (block.type !== 'tool_result' || block.tool_use_id !== edit.toolUseId) return b;
-          const body = typeof block.content === 'string' ? block.content : JSON.stringify(block.content ?? '');
-          return { type: 'text', text: `[Result of tool call ${edit.toolUseId}, whose call is missing from this session:]\n${body}` };
+          // The id as found, or as the lone-surrogate edit of the same record has just rewritten it.
+          if (block.type !== 'tool_result' || (block.tool_use_id !== edit.toolUseId && block.tool_use_id !== edit.toolUseId.replace(LONE_SURROGATES, '\uFFFD'))) return b;
+          const body = typeof block.content === 'string' ? block.content : jsonText(block.content ?? '');
+          return { type: 'text', text: `[Result of tool call ${edit.toolUseId.replace(LONE_SURROGATES, '\uFFFD')}, whose call is missing from this session:]\n${body}` };
         });
       }
-      return JSON.stringify(entry);
+      return jsonText(entry);
   }
 }
 

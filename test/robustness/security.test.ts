@@ -116,7 +116,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { main } from '../../src/cli/main.js';
 import { createRedactor } from '../../src/report/redact.js';
 import { shellQuote } from '../../src/write/prompt.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, ccrescue } from '../helpers/cli.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(REPO, 'fixtures', 'crash-parallel');
@@ -869,28 +869,17 @@ const stubArgv = (out: string): string[] => {
   return parts;
 };
 
-function run(args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: o.cwd, env: { ...process.env, NO_COLOR: '1', ...o.env }, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => ccrescue(args, o);
 
 /** Files named pwned* anywhere under these folders. */
 function pwned(dirs: string[]): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let entries;
+  return dirs.flatMap((d) => {
     try {
-      entries = readdirSync(d, { withFileTypes: true });
+      return (readdirSync(d, { recursive: true }) as string[]).filter((p) => basename(p).startsWith('pwned')).map((p) => join(d, p));
     } catch {
-      return;
+      return [];
     }
-    for (const e of entries) {
-      if (e.name.startsWith('pwned')) out.push(join(d, e.name));
-      if (e.isDirectory()) walk(join(d, e.name));
-    }
-  };
-  for (const d of dirs) walk(d);
-  return out;
+  });
 }
 
 describe('nothing from a transcript is ever executed', () => {

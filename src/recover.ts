@@ -6,11 +6,13 @@ import { analyzeSession, type Analysis } from './analyze.js';
 import { planRepairs, type RepairPlan } from './plan/plan.js';
 import { actionLine } from './plan/actions.js';
 import { prepareSession } from './write/session-writer.js';
-import { AtomicFile, pidRuns } from './write/atomic-file.js';
+import { AtomicFile } from './write/atomic-file.js';
 import { continuationPrompt, shellQuote, type DisconnectPhase } from './write/prompt.js';
 import { RecoverySnapshot } from './write/snapshot.js';
 import { Cancelled, InputError, LiveSessionError, RecoveryFailed, systemReason } from './errors.js';
 import { applyChoices, type CallChoice } from './plan/choices.js';
+import { isPlainSessionId } from './locate/claude-dir.js';
+import { pidRuns } from './inspect/clients.js';
 import { DEFAULT_SETTINGS, type ResilienceSettings } from './settings/settings.js';
 
 export interface RecoverOptions {
@@ -101,8 +103,8 @@ async function recoverSession(file: string, opts: RecoverOptions): Promise<Recov
     const written = { session: null as string | null, snapshot: null as string | null, backup: null as string | null };
     const declined = willWrite && opts.confirm !== undefined && !(await opts.confirm({ analysis, plan, snapshot, target }));
     // Answering -i takes human time: a client may have taken the session up meanwhile.
-    if (willWrite && !declined) await checkUnchanged(file, identity, analysis.scan.size, opts.force, 'since it was read');
     if (willWrite && !declined) {
+      await checkUnchanged(file, identity, analysis.scan.size, opts.force, 'since it was read');
       await AtomicFile.removeStale(dirname(target));
       const backupPath = `${file}.bak-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
       // Every file is written and fsynced under a temp name first, and only then named (the
@@ -307,7 +309,7 @@ async function lockSession(file: string): Promise<() => Promise<void>> {
 /** The new session keeps its checkpoints and tasks: Claude Code looks them up by session id. Each copy made is added to `undo`. */
 async function copySessionState(claudeDir: string, oldId: string, newId: string, undo: (() => Promise<unknown>)[]): Promise<void> {
   // The old id is the transcript's own: `../../x` would copy a folder from outside the Claude dir.
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(oldId)) return;
+  if (!isPlainSessionId(oldId)) return;
   for (const kind of ['file-history', 'tasks']) {
     const from = join(claudeDir, kind, oldId);
     const to = join(claudeDir, kind, newId);

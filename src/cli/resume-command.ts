@@ -8,7 +8,7 @@ import { loadSettings, withFlags } from '../settings/settings.js';
 import { apiBaseUrl, checkOnce, healthUrl, waitForApi, type CheckEvent } from '../resume/health.js';
 import { runForeground } from '../resume/launch.js';
 import { shellQuote } from '../write/prompt.js';
-import { resolveClaudeDir } from '../locate/claude-dir.js';
+import { isPlainSessionId, resolveClaudeDir } from '../locate/claude-dir.js';
 import { Cancelled, InputError } from '../errors.js';
 import type { RecoverResult } from '../recover.js';
 
@@ -84,7 +84,7 @@ function launchPlan(r: RecoverResult, flags: ResumeFlags, extra: string[]): Laun
   const sessionId = r.status === 'healthy' ? (s.session_id ?? null) : s.repaired_session_id;
   if (!sessionId) throw new InputError(`${r.file}: the session has no id to resume`);
   // A healthy session keeps the transcript's own id: one like `--settings=…` would reach the client as an option.
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(sessionId)) throw new InputError(`${r.file}: the session id ${JSON.stringify(sessionId)} is not a plain id; not resuming it`);
+  if (!isPlainSessionId(sessionId) || sessionId.startsWith('-')) throw new InputError(`${r.file}: the session id ${JSON.stringify(sessionId)} is not a plain id; not resuming it`);
   const prompt = r.status === 'healthy' ? null : s.continuation_prompt;
   const bin = flags.claudeBin ?? 'claude';
   const args = ['--resume', sessionId, ...(prompt ? [prompt] : []), ...extra];

@@ -53,17 +53,22 @@ export function readClientRecords(claudeDir: string): ClientRecord[] {
   return records;
 }
 
+/** Whether a process with this pid runs (EPERM: it runs, as another user). */
+export function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * A pid counts as alive only if a process has it and, where the record names its start time,
  * that process started then: pids are reused, and a new process under an old pid owns nothing.
  */
 export function isSameProcessAlive(pid: number, procStart: string | number | null): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!Number.isInteger(pid) || pid <= 0 || !pidRuns(pid)) return false;
   if (procStart === null) return true;
   const actual = processStartTime(pid);
   if (actual === null) return true; // the platform does not tell; trust the pid

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import { readRegularFile, resolvesInside } from './mutations.js';
+import { isPlainSessionId } from '../locate/claude-dir.js';
 
 /**
  * One file's backup as a checkpoint line records it: a `file-history-snapshot` names every tracked
@@ -73,7 +74,6 @@ export function backupHash(absolutePath: string): string {
   return createHash('sha256').update(absolutePath).digest('hex').slice(0, 16);
 }
 
-const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const SAFE_BACKUP = /^[A-Za-z0-9_-]{1,128}@v\d{1,9}$/;
 
 /** A session's backup store: `<claude-dir>/file-history/<sessionId>/`. Names from the transcript are checked before use. */
@@ -86,7 +86,7 @@ export class BackupStore {
   readonly symlinks = new Set<string>();
 
   constructor(claudeDir: string | null, sessionId: string | null) {
-    this.dir = claudeDir && sessionId && SAFE_ID.test(sessionId) ? join(claudeDir, 'file-history', sessionId) : null;
+    this.dir = claudeDir && sessionId && isPlainSessionId(sessionId) ? join(claudeDir, 'file-history', sessionId) : null;
     if (this.dir !== null && claudeDir && exists(this.dir) && !resolvesInside(this.dir, claudeDir)) {
       this.refusal = 'the backup folder leads out of the Claude dir (a symlink); not opened';
     }

@@ -11,6 +11,7 @@ import { isMutationTool } from './tool-kinds.js';
 import { BackupStore, backupHash, readCheckpoints, type CheckpointRecord } from './file-history.js';
 import { applyEdits, containmentState, diskUnknownReason, editPairs, readDisk, resolvesInside, shownPath, type DiskState, type FileState } from './mutations.js';
 import { toolInput } from './tool-input.js';
+import { isPlainSessionId } from '../locate/claude-dir.js';
 
 /** What became of one Edit/MultiEdit/Write/NotebookEdit the session made or started. */
 export interface CallForensics {
@@ -502,7 +503,7 @@ function candidatePaths(projectDir: string | null, cwd: string | null, known: st
 /** Subagent transcripts of a session (2.1.x layout: `<session dir>/<session id>/subagents/*.jsonl`). */
 async function subagentFiles(file: string, sessionId: string | null): Promise<{ path: string; name: string }[]> {
   const id = sessionId ?? basename(file, '.jsonl');
-  if (!/^[A-Za-z0-9_-]+$/.test(id)) return [];
+  if (!isPlainSessionId(id)) return [];
   const dir = join(dirname(file), id, 'subagents');
   try {
     if (!resolvesInside(dir, dirname(file))) return []; // a folder symlinked out of the session's folder is not read

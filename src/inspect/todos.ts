@@ -4,6 +4,7 @@ import type { SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import { toolInput } from './tool-input.js';
 import { resolvesInside } from './mutations.js';
+import { isPlainSessionId } from '../locate/claude-dir.js';
 
 export interface PendingTodo {
   content: string;
@@ -39,7 +40,7 @@ export function pendingTodos(index: SessionIndex, loader: EntryLoader, claudeDir
     }
   }
   // The session id comes from the transcript: only a plain name is joined to a path, and a tasks folder leading out of the Claude dir is not read.
-  const fromDir = claudeDir && index.sessionId && SAFE_ID.test(index.sessionId) ? taskFiles(join(claudeDir, 'tasks', index.sessionId), claudeDir) : [];
+  const fromDir = claudeDir && index.sessionId && isPlainSessionId(index.sessionId) ? taskFiles(join(claudeDir, 'tasks', index.sessionId), claudeDir) : [];
   const todos: PendingTodo[] = [];
   if (lastTodoWrite) {
     const list = toolInput(lastTodoWrite.entry, lastTodoWrite.id).todos;
@@ -54,8 +55,6 @@ export function pendingTodos(index: SessionIndex, loader: EntryLoader, claudeDir
   todos.push(...taskList.filter((t) => t.status !== 'completed' && t.status !== 'deleted'));
   return todos;
 }
-
-const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 function taskFiles(dir: string, claudeDir: string): PendingTodo[] {
   let names: string[];

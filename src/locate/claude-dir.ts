@@ -15,6 +15,14 @@ export function encodeCwd(cwd: string): string {
   return cwd.replace(/[^A-Za-z0-9]/g, '-');
 }
 
+/**
+ * Whether a session id from a transcript may become a path component (`file-history/<id>`,
+ * `tasks/<id>`, `<id>/subagents`): letters, digits, `_` and `-` only, so never `..` or a separator.
+ */
+export function isPlainSessionId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{1,128}$/.test(id);
+}
+
 const UUIDISH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jsonl$/i;
 const isMainSessionFile = (name: string) => name.endsWith('.jsonl') && !name.startsWith('agent-');
 

@@ -1,6 +1,7 @@
 import { link, lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { pidRuns } from '../inspect/clients.js';
 
 const FLUSH_BYTES = 1 << 20;
 
@@ -137,12 +138,3 @@ export class AtomicFile {
   }
 }
 
-/** Whether a process with this pid runs (EPERM: it runs, as another user). */
-export function pidRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -1,5 +1,6 @@
 import { AtomicFile } from './atomic-file.js';
 import { jsonText, mapStrings } from './json-text.js';
+import { LONE_SURROGATE_CHAR } from '../read/session-reader.js';
 import { readLines } from '../read/line-reader.js';
 import { actionLine, type RecordEdit, type RepairAction } from '../plan/actions.js';
 
@@ -118,7 +119,7 @@ function applyRecordActions(record: Buffer | string, actions: RepairAction[], li
 
 /** Changes only the top-level parentUuid, by substitution where possible so the other bytes stay. */
 function linkParent(text: string, target: string | null): string {
-  const parentUuid = target === null ? null : target.replace(LONE_SURROGATES, '\uFFFD');
+  const parentUuid = target === null ? null : replaceLoneSurrogates(target);
   const entry = JSON.parse(text) as Record<string, unknown>;
   const from = `"parentUuid":${JSON.stringify(entry.parentUuid ?? null)}`;
   const to = `"parentUuid":${JSON.stringify(parentUuid)}`;
@@ -130,11 +131,12 @@ function linkParent(text: string, target: string | null): string {
   return jsonText({ ...entry, parentUuid });
 }
 
-const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE_CHAR.source, 'g');
+const replaceLoneSurrogates = (s: string): string => s.replace(LONE_SURROGATES, '\uFFFD');
 
 function withoutLoneSurrogates(value: unknown): unknown {
   // A signed thinking block must stay byte-identical.
-  return mapStrings(value, (s) => s.replace(LONE_SURROGATES, '\uFFFD'), (o) => o.type === 'thinking');
+  return mapStrings(value, replaceLoneSurrogates, (o) => o.type === 'thinking');
 }
 
 function editRecord(text: string, edit: RecordEdit): string {
@@ -153,9 +155,9 @@ function editRecord(text: string, edit: RecordEdit): string {
         message.content = message.content.map((b: unknown) => {
           const block = b as { type?: unknown; tool_use_id?: unknown; content?: unknown };
           // The id as found, or as the lone-surrogate edit of the same record has just rewritten it.
-          if (block.type !== 'tool_result' || (block.tool_use_id !== edit.toolUseId && block.tool_use_id !== edit.toolUseId.replace(LONE_SURROGATES, '\uFFFD'))) return b;
+          if (block.type !== 'tool_result' || (block.tool_use_id !== edit.toolUseId && block.tool_use_id !== replaceLoneSurrogates(edit.toolUseId))) return b;
           const body = typeof block.content === 'string' ? block.content : jsonText(block.content ?? '');
-          return { type: 'text', text: `[Result of tool call ${edit.toolUseId.replace(LONE_SURROGATES, '\uFFFD')}, whose call is missing from this session:]\n${body}` };
+          return { type: 'text', text: `[Result of tool call ${replaceLoneSurrogates(edit.toolUseId)}, whose call is missing from this session:]\n${body}` };
         });
       }
       return jsonText(entry);

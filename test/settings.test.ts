@@ -12,7 +12,7 @@ const SESSION = join('claude', 'projects', '-tmp-ccrescue-fixture-work-proj', '5
 // A genuine 1.0.71 session whose last call, a Read, never got its result.
 const READ_ORPHAN = join(CORPUS, 'slopus__happy-cli/src/claude/utils/__fixtures__/task_sdk.jsonl');
 
-const KNOWN_RESILIENCE_KEYS = 'enabled, stream_timeout_ms, auto_resume, auto_retry_readonly_tools, auto_retry_mutations';
+const KNOWN_RESILIENCE_KEYS = 'enabled, stream_timeout_ms, max_wait_ms, auto_resume, auto_retry_readonly_tools, auto_retry_mutations';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -49,7 +49,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 describe('defaults', () => {
   it('are the documented values', () => {
     expect(DEFAULT_SETTINGS).toEqual({
-      network_resilience: { enabled: true, stream_timeout_ms: 30_000, auto_resume: true, auto_retry_readonly_tools: true, auto_retry_mutations: false },
+      network_resilience: { enabled: true, stream_timeout_ms: 30_000, max_wait_ms: 300_000, auto_resume: true, auto_retry_readonly_tools: true, auto_retry_mutations: false },
     });
   });
 
@@ -68,7 +68,7 @@ describe('reading a settings file', () => {
   it('reads every key, and $schema', async () => {
     const doc = {
       $schema: 'https://example.invalid/ccrescue-settings.schema.json',
-      network_resilience: { enabled: false, stream_timeout_ms: 5000, auto_resume: false, auto_retry_readonly_tools: false, auto_retry_mutations: true },
+      network_resilience: { enabled: false, stream_timeout_ms: 5000, max_wait_ms: 60_000, auto_resume: false, auto_retry_readonly_tools: false, auto_retry_mutations: true },
     };
     const file = await settingsFile(json(doc));
     expect(loadSettings(file, {})).toEqual({ settings: doc, file });
@@ -78,6 +78,8 @@ describe('reading a settings file', () => {
     ['enabled', false],
     ['stream_timeout_ms', 1000],
     ['stream_timeout_ms', 3_600_000],
+    ['max_wait_ms', 0],
+    ['max_wait_ms', 86_400_000],
     ['auto_resume', false],
     ['auto_retry_readonly_tools', false],
     ['auto_retry_mutations', true],
@@ -109,6 +111,8 @@ describe('invalid settings files: one InputError naming the file and the key', (
     { name: 'stream_timeout_ms a boolean', text: json({ [R]: { stream_timeout_ms: true } }), message: `${R}.stream_timeout_ms: expected a number, got true` },
     { name: 'stream_timeout_ms too small', text: json({ [R]: { stream_timeout_ms: 999 } }), message: `${R}.stream_timeout_ms: expected at least 1000, got 999` },
     { name: 'stream_timeout_ms negative', text: json({ [R]: { stream_timeout_ms: -5 } }), message: `${R}.stream_timeout_ms: expected at least 1000, got -5` },
+    { name: 'max_wait_ms negative', text: json({ [R]: { max_wait_ms: -1 } }), message: `${R}.max_wait_ms: expected at least 0, got -1` },
+    { name: 'max_wait_ms not an integer', text: json({ [R]: { max_wait_ms: 1.5 } }), message: `${R}.max_wait_ms: expected an integer, got 1.5` },
     { name: 'stream_timeout_ms too big', text: json({ [R]: { stream_timeout_ms: 3_600_001 } }), message: `${R}.stream_timeout_ms: expected at most 3600000, got 3600001` },
     { name: 'stream_timeout_ms not an integer', text: json({ [R]: { stream_timeout_ms: 1500.5 } }), message: `${R}.stream_timeout_ms: expected an integer, got 1500.5` },
     { name: 'auto_resume a number', text: json({ [R]: { auto_resume: 1 } }), message: `${R}.auto_resume: expected a boolean, got 1` },
@@ -207,7 +211,7 @@ describe('where the settings come from', () => {
 });
 
 describe('withFlags', () => {
-  const file: Settings = { network_resilience: { enabled: false, stream_timeout_ms: 4000, auto_resume: false, auto_retry_readonly_tools: false, auto_retry_mutations: true } };
+  const file: Settings = { network_resilience: { enabled: false, stream_timeout_ms: 4000, max_wait_ms: 90_000, auto_resume: false, auto_retry_readonly_tools: false, auto_retry_mutations: true } };
 
   it('no flag leaves the file values', () => {
     expect(withFlags(file, {})).toEqual(file.network_resilience);
@@ -219,6 +223,8 @@ describe('withFlags', () => {
     expect(withFlags(file, { wait: true })).toEqual({ ...file.network_resilience, enabled: true });
     expect(withFlags(file, { autoResume: true })).toEqual({ ...file.network_resilience, auto_resume: true });
     expect(withFlags(file, { retryReadonly: true })).toEqual({ ...file.network_resilience, auto_retry_readonly_tools: true });
+    expect(withFlags(file, { streamTimeoutMs: 5000 })).toEqual({ ...file.network_resilience, stream_timeout_ms: 5000 });
+    expect(withFlags(file, { maxWaitMs: 0 })).toEqual({ ...file.network_resilience, max_wait_ms: 0 });
     expect(withFlags(file, { retryMutations: false })).toEqual({ ...file.network_resilience, auto_retry_mutations: false });
     expect(withFlags(DEFAULT_SETTINGS, { retryMutations: true }).auto_retry_mutations).toBe(true);
     expect(file).toEqual(before);

@@ -4,14 +4,15 @@ import { registerDiff } from './diff-command.js';
 import { registerScan } from './scan-command.js';
 import { registerReport } from './report-command.js';
 import { registerResume } from './resume-command.js';
+import { registerGuard } from './guard-command.js';
 import { CCRESCUE_VERSION } from '../version.js';
 
 
 /** Runs the CLI; every failure ends as one line on stderr and an exit code from the contract. */
 export async function main(argv: string[]): Promise<void> {
-  // `resume … -- <claude options>`: what follows `--` is the client's, not ours.
+  // `resume … -- <claude options>` and `guard … -- <command>`: what follows `--` is not ours.
   const command = argv.slice(2).find((a) => !a.startsWith('-'));
-  const cut = command === 'resume' ? argv.indexOf('--', 2) : -1;
+  const cut = command === 'resume' || command === 'guard' ? argv.indexOf('--', 2) : -1;
   const passthrough = cut >= 0 ? argv.slice(cut + 1) : [];
   if (cut >= 0) argv = argv.slice(0, cut);
   const program = new Command();
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<void> {
   registerScan(program);
   registerReport(program);
   registerResume(program, () => passthrough);
+  registerGuard(program, () => passthrough);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -152,7 +152,7 @@ async function waitUntilReachable(api: { url: string; from: string }, command: s
 
 const SUCCESS_WORDS = 'back after 2 successful checks in a row; backoff 1 s, 2 s, 4 s … 30 s';
 
-function checkLine(e: CheckEvent): string {
+export function checkLine(e: CheckEvent): string {
   const r = e.result;
   const head = `check ${e.attempt}: ${r.ok ? `answered (HTTP ${r.status}, ${r.ms} ms), ${e.streak} in a row` : `unreachable (${r.reason})`}`;
   return e.nextInMs === null ? `${head}; the API is back` : `${head}; next check in ${e.nextInMs / 1000} s`;

@@ -72,7 +72,7 @@ const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 let sharedAgent: Dispatcher | undefined;
 
 /** Honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as the client does; a direct connection when none is set. */
-function agent(): Dispatcher {
+export function apiDispatcher(): Dispatcher {
   if (sharedAgent) return sharedAgent;
   if (!PROXY_VARS.some((v) => process.env[v])) return (sharedAgent = new Agent());
   // undici marks EnvHttpProxyAgent experimental with a process warning; it would be the only line of noise.
@@ -93,7 +93,7 @@ function agent(): Dispatcher {
  * (no key is sent, so 401 is the usual answer); 5xx, a refused or reset connection, a failed
  * lookup or no answer within the timeout mean it is not.
  */
-export async function checkOnce(url: URL, timeoutMs: number = CHECK_TIMEOUT_MS, dispatcher: Dispatcher = agent()): Promise<CheckResult> {
+export async function checkOnce(url: URL, timeoutMs: number = CHECK_TIMEOUT_MS, dispatcher: Dispatcher = apiDispatcher()): Promise<CheckResult> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   try {
@@ -106,7 +106,7 @@ export async function checkOnce(url: URL, timeoutMs: number = CHECK_TIMEOUT_MS, 
   }
 }
 
-function failureReason(err: unknown): string {
+export function failureReason(err: unknown): string {
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   switch (code) {

@@ -8,7 +8,7 @@ import { RecoveryFailed } from '../errors.js';
  * stderr, keeping stdout for ccrescue's JSON. Ctrl+C reaches the client through the terminal, so
  * ccrescue ignores it meanwhile; a SIGTERM or SIGHUP sent to ccrescue is passed on.
  */
-export function runForeground(bin: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; stdoutToStderr?: boolean }): Promise<number> {
+export function runForeground(bin: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; stdoutToStderr?: boolean; what?: string; notFound?: string }): Promise<number> {
   // After -i, this process may still be reading the terminal: every key must reach the client.
   if (process.stdin.isTTY) {
     process.stdin.setRawMode(false);
@@ -28,7 +28,7 @@ export function runForeground(bin: string, args: string[], opts: { cwd: string; 
     process.on('SIGHUP', forward);
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
-      reject(new RecoveryFailed(`${bin}: cannot start the client (${err.code === 'ENOENT' ? 'not found; name it with --claude-bin' : err.message})`));
+      reject(new RecoveryFailed(`${bin}: cannot start ${opts.what ?? 'the client'} (${err.code === 'ENOENT' ? (opts.notFound ?? 'not found; name it with --claude-bin') : err.message})`));
     });
     child.once('exit', (code, signal) => {
       cleanup();

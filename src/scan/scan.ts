@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorker } from '../worker-file.js';
 import { listedRow, scanFile, type ScanContext, type ScanRow } from './scan-file.js';
 import type { FoundFile } from './discover.js';
 
@@ -20,15 +19,6 @@ export interface ScanOptions extends ScanContext {
 
 /** Files each worker takes at once: one file's awaits are spent on another's work (a little faster than one at a time on the bench tree). */
 const IN_FLIGHT = 2;
-
-/** The compiled worker; tests that run the TypeScript sources use the build beside them. */
-function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return fileURLToPath(new URL('./worker.js', import.meta.url));
-  const built = fileURLToPath(new URL('../../dist/scan/worker.js', import.meta.url));
-  if (!existsSync(built)) throw new Error(`${built}: the scan worker is not built; run npm run build`);
-  return built;
-}
 
 /** Analyses every file, in parallel across worker threads; rows come back in the order of `files`. */
 export async function scanFiles(files: FoundFile[], opts: ScanOptions): Promise<ScanRow[]> {
@@ -52,7 +42,7 @@ export async function scanFiles(files: FoundFile[], opts: ScanOptions): Promise<
     await Promise.all(Array.from({ length: IN_FLIGHT }, take));
     return rows;
   }
-  const script = workerFile();
+  const script = compiledWorker(import.meta.url, './worker.js', 'scan');
   // Files a crashed worker held: each is retried alone, so one bad file cannot take others with it.
   const solo: number[] = [];
   await new Promise<void>((resolveAll, rejectAll) => {

@@ -13,6 +13,8 @@ export const NetworkResilience = z.strictObject({
   enabled: z.boolean().default(true),
   /** A streaming response silent this long is cut by `guard`. */
   stream_timeout_ms: z.int().min(1000).max(3_600_000).default(30_000),
+  /** How long `guard` holds a request while the API is unreachable before passing the upstream's error on. */
+  max_wait_ms: z.int().min(0).max(86_400_000).default(300_000),
   /** `resume` starts the client once the API answers; false: it prints the command instead. */
   auto_resume: z.boolean().default(true),
   /** An interrupted read-only call (Read, Grep …) is run again by default. */
@@ -120,6 +122,8 @@ export interface SettingsFlags {
   autoResume?: boolean;
   retryReadonly?: boolean;
   retryMutations?: boolean;
+  streamTimeoutMs?: number;
+  maxWaitMs?: number;
 }
 
 /** The settings in force: the file's, with each given flag on top. */
@@ -129,5 +133,7 @@ export function withFlags(settings: Settings, flags: SettingsFlags): ResilienceS
   if (flags.autoResume !== undefined) n.auto_resume = flags.autoResume;
   if (flags.retryReadonly !== undefined) n.auto_retry_readonly_tools = flags.retryReadonly;
   if (flags.retryMutations !== undefined) n.auto_retry_mutations = flags.retryMutations;
+  if (flags.streamTimeoutMs !== undefined) n.stream_timeout_ms = flags.streamTimeoutMs;
+  if (flags.maxWaitMs !== undefined) n.max_wait_ms = flags.maxWaitMs;
   return n;
 }

@@ -1,0 +1,136 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { recover } from '../recover.js';
+import { AtomicFile } from '../write/atomic-file.js';
+import { encodeCwd, isPlainSessionId } from '../locate/claude-dir.js';
+import { systemReason } from '../errors.js';
+import { compiledWorker } from '../worker-file.js';
+
+export interface SnapshotJob {
+  file: string;
+  claudeDir: string;
+  target: string;
+}
+
+/** What a snapshot of a live session came to. */
+export interface SnapshotOutcome {
+  sessionId: string;
+  /** The session file, when one was found. */
+  file: string | null;
+  /** The snapshot written, or null. */
+  snapshot: string | null;
+  phase: string | null;
+  /** Tool calls the transcript shows without a result. */
+  pendingCalls: number;
+  /** Why no snapshot was written. */
+  error: string | null;
+}
+
+/** The snapshot of a live session lives beside it, named after it: `<id>.recovery.json`. */
+export function liveSnapshotPath(sessionFile: string): string {
+  return sessionFile.replace(/\.jsonl$/, '') + '.recovery.json';
+}
+
+/** Analyses the session as `recover --dry-run` does (a live client is expected: forced) and writes its snapshot atomically. */
+export async function takeSnapshot(job: SnapshotJob): Promise<Omit<SnapshotOutcome, 'sessionId'>> {
+  try {
+    const result = await recover({ file: job.file, claudeDir: job.claudeDir, dryRun: true, force: true });
+    await AtomicFile.writeText(job.target, JSON.stringify(result.snapshot, null, 2) + '\n');
+    return { file: job.file, snapshot: job.target, phase: result.snapshot.disconnect_phase, pendingCalls: result.snapshot.active_tool_calls.length, error: null };
+  } catch (err) {
+    return { file: job.file, snapshot: null, phase: null, pendingCalls: 0, error: systemReason(err).split('\n')[0]! };
+  }
+}
+
+/** The session file of `id` under the Claude dir: the folder of `cwd` first, then every project folder. */
+export function findSessionFile(claudeDir: string, id: string, cwd?: string): string | null {
+  if (!isPlainSessionId(id)) return null;
+  const root = join(claudeDir, 'projects');
+  const name = `${id}.jsonl`;
+  const has = (folder: string): boolean => {
+    try {
+      return readdirSync(join(root, folder)).includes(name);
+    } catch {
+      return false;
+    }
+  };
+  if (cwd !== undefined && has(encodeCwd(cwd))) return join(root, encodeCwd(cwd), name);
+  let folders: string[];
+  try {
+    folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return null;
+  }
+  const folder = folders.find(has);
+  return folder === undefined ? null : join(root, folder, name);
+}
+
+/**
+ * Takes the snapshots of live sessions, one worker thread per snapshot. Requests for a session
+ * whose snapshot is being taken are folded into one more run after it, so the last snapshot
+ * always reflects the session as it was at the last disconnect.
+ */
+export class SnapshotKeeper {
+  private readonly running = new Map<string, Promise<SnapshotOutcome>>();
+  private readonly queued = new Map<string, Promise<SnapshotOutcome>>();
+
+  constructor(
+    private readonly claudeDir: string,
+    private readonly cwd?: string,
+  ) {}
+
+  take(sessionId: string): Promise<SnapshotOutcome> {
+    const queued = this.queued.get(sessionId);
+    if (queued) return queued;
+    const running = this.running.get(sessionId);
+    if (running) {
+      const next = running.then(() => {
+        this.queued.delete(sessionId);
+        return this.start(sessionId);
+      });
+      this.queued.set(sessionId, next);
+      return next;
+    }
+    return this.start(sessionId);
+  }
+
+  private start(sessionId: string): Promise<SnapshotOutcome> {
+    const run = this.run(sessionId).finally(() => {
+      if (this.running.get(sessionId) === run) this.running.delete(sessionId);
+    });
+    this.running.set(sessionId, run);
+    return run;
+  }
+
+  private async run(sessionId: string): Promise<SnapshotOutcome> {
+    const file = findSessionFile(this.claudeDir, sessionId, this.cwd);
+    if (file === null) return { sessionId, file: null, snapshot: null, phase: null, pendingCalls: 0, error: `no session file for ${sessionId} under ${join(this.claudeDir, 'projects')} yet` };
+    const job: SnapshotJob = { file, claudeDir: this.claudeDir, target: liveSnapshotPath(file) };
+    const outcome = await new Promise<Omit<SnapshotOutcome, 'sessionId'>>((resolve) => {
+      let worker: Worker;
+      try {
+        worker = new Worker(compiledWorker(import.meta.url, './snapshot-worker.js', 'guard'), { workerData: job });
+      } catch (err) {
+        resolve({ file, snapshot: null, phase: null, pendingCalls: 0, error: (err as Error).message });
+        return;
+      }
+      let answered = false;
+      worker.once('message', (m: Omit<SnapshotOutcome, 'sessionId'>) => {
+        answered = true;
+        resolve(m);
+        void worker.terminate();
+      });
+      worker.once('error', (err) => resolve({ file, snapshot: null, phase: null, pendingCalls: 0, error: err.message.split('\n')[0]! }));
+      worker.once('exit', (code) => {
+        if (!answered) resolve({ file, snapshot: null, phase: null, pendingCalls: 0, error: `the snapshot worker stopped (exit ${code})` });
+      });
+    });
+    return { sessionId, ...outcome };
+  }
+
+  /** Resolves once every snapshot under way is written. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0 || this.queued.size > 0) await Promise.allSettled([...this.running.values(), ...this.queued.values()]);
+  }
+}

@@ -1,7 +1,9 @@
-// `npm run bench`: two benches, one after the other (BENCH_ONLY=recover or BENCH_ONLY=scan runs one):
+// `npm run bench`: three benches, one after the other (BENCH_ONLY=recover, scan or guard runs one):
 //   recover  throughput and peak memory of `ccrescue recover --dry-run` on a generated session of at
 //            least 500 MiB, beside a plain read-split-JSON.parse baseline on the same file (below);
 //   scan     `ccrescue scan` on a generated Claude dir of at least 1 GiB, beside ccusage (bench/scan.mjs).
+//   guard    50 concurrent streaming requests through `ccrescue guard` and straight to the same local
+//            upstream: added time to first byte, and the guard's peak memory (bench/guard.mjs).
 //
 // Each run is a child process:
 //   baseline  node --import bench/peak-rss.mjs bench/baseline.mjs <file>
@@ -24,6 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ensureSession, GENERATOR_VERSION, REPO, WORK_DIR } from './generate.mjs';
 import { failScan, runScanBench } from './scan.mjs';
+import { runGuardBench } from './guard.mjs';
 
 const MiB = 2 ** 20;
 const RSS_GOAL_MIB = 200;
@@ -34,7 +37,7 @@ const sizeMb = Number(process.env.BENCH_MB ?? 500);
 const runs = Math.max(2, Number(process.env.BENCH_RUNS ?? 5));
 const only = process.env.BENCH_ONLY ?? '';
 if (!(sizeMb > 0) || !Number.isInteger(runs)) throw new Error('BENCH_MB must be a positive number and BENCH_RUNS an integer');
-if (!['', 'recover', 'scan'].includes(only)) throw new Error('BENCH_ONLY must be recover or scan (or unset for both)');
+if (!['', 'recover', 'scan', 'guard'].includes(only)) throw new Error('BENCH_ONLY must be recover, scan or guard (or unset for all three)');
 
 const log = (s) => process.stderr.write(s + '\n');
 const median = (xs) => {
@@ -195,8 +198,13 @@ async function main() {
 }
 
 async function all() {
-  if (only !== 'scan') await main().catch((err) => fail(err?.stack ?? String(err)));
-  if (only !== 'recover') await runScanBench({ runs, log }).catch(failScan);
+  if (only === '' || only === 'recover') await main().catch((err) => fail(err?.stack ?? String(err)));
+  if (only === '' || only === 'scan') await runScanBench({ runs, log }).catch(failScan);
+  if (only === '' || only === 'guard')
+    await runGuardBench({ runs, log }).catch((err) => {
+      log(`guard bench failed: ${err?.stack ?? err}`);
+      process.exitCode = 1;
+    });
 }
 
 all();

@@ -342,20 +342,22 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'to
  */
 export function describeRequest(headers: IncomingHttpHeaders, body: Buffer): { sessionId: string | null; streaming: boolean } {
   const header = headers['x-claude-code-session-id'];
-  let sessionId = typeof header === 'string' && header ? header : null;
-  let streaming = false;
-  if (body.length > 0 && /json/i.test(String(headers['content-type'] ?? 'application/json'))) {
-    try {
-      const parsed = JSON.parse(body.toString('utf8')) as { stream?: unknown; metadata?: { user_id?: unknown } } | null;
-      streaming = parsed?.stream === true;
-      const userId = parsed?.metadata?.user_id;
-      if (sessionId === null && typeof userId === 'string') sessionId = sessionOfUserId(userId);
-    } catch {
-      // not JSON after all: forwarded as it is, without a watchdog
-    }
+  const sessionId = typeof header === 'string' && header ? header : null;
+  if (body.length === 0 || !/json/i.test(String(headers['content-type'] ?? 'application/json'))) return { sessionId, streaming: false };
+  // Claude Code's SDK writes `stream` last and names the session in a header: the common request
+  // is told apart without parsing a body of megabytes.
+  if (sessionId !== null && STREAM_LAST.test(body.subarray(-32).toString('latin1'))) return { sessionId, streaming: true };
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { stream?: unknown; metadata?: { user_id?: unknown } } | null;
+    const userId = parsed?.metadata?.user_id;
+    return { sessionId: sessionId ?? (typeof userId === 'string' ? sessionOfUserId(userId) : null), streaming: parsed?.stream === true };
+  } catch {
+    return { sessionId, streaming: false }; // not JSON after all: forwarded as it is, without a watchdog
   }
-  return { sessionId, streaming };
 }
+
+/** A JSON object whose last key is `"stream": true`. */
+const STREAM_LAST = /[,{]\s*"stream"\s*:\s*true\s*\}\s*$/;
 
 /** `{"session_id": …}` (2.1) or `user_<hash>_account_<uuid>_session_<uuid>` (older clients). */
 function sessionOfUserId(userId: string): string | null {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { scanSession, type SessionScan } from './read/session-reader.js';
 import { buildIndex, messageOf, type SessionIndex } from './index/session-index.js';
 import { EntryLoader, textOf } from './index/load.js';
@@ -11,6 +11,7 @@ import { fileForensics, type Forensics } from './inspect/forensics.js';
 import { findCommandProcesses } from './inspect/processes.js';
 import { pendingTodos, type PendingTodo } from './inspect/todos.js';
 import { ForeignFormatError, InputError } from './errors.js';
+import { encodeCwd } from './locate/claude-dir.js';
 
 /** Everything known about a session before any repair is planned. */
 export interface Analysis {
@@ -61,7 +62,7 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
   const records = opts.clientRecords ?? (opts.claudeDir ? readClientRecords(opts.claudeDir) : []);
   const clients = records.filter((c) => c.sessionId !== null && c.sessionId === index.sessionId);
   if (opts.projectDir !== undefined && !isDirectory(opts.projectDir)) throw new InputError(`${opts.projectDir}: --project-dir is not a directory`);
-  const projectDir = opts.projectDir !== undefined ? resolve(opts.projectDir) : index.cwd && isDirectory(index.cwd) ? index.cwd : null;
+  const projectDir = opts.projectDir !== undefined ? resolve(opts.projectDir) : index.cwd && filedUnderCwd(file, index.cwd) && isDirectory(index.cwd) ? index.cwd : null;
   const forensics = await fileForensics({ index, loader, file, projectDir, claudeDir: opts.claudeDir, listAll: opts.listAllFiles ?? false, scope: opts.forensics ?? 'all' });
   const activeCalls = findActiveCalls(index, loader, forensics);
   if (opts.processes !== false) for (const call of activeCalls) if (call.command !== null) call.running_processes = runningProcesses(call.command, index.toolCalls.get(call.tool_use_id)?.entry.time ?? Number.NaN, projectDir);
@@ -87,6 +88,20 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
     lastUserRequest: lastPrompt?.promptPreview ?? null,
     healthy: !findings.some((f) => f.severity !== 'notice'),
   };
+}
+
+/**
+ * Whether the session lies in the project folder Claude Code keeps for `cwd`
+ * (`…/projects/<encoded cwd>/`, a subagent's file below it): only then is the cwd the transcript
+ * names taken as the project dir. A session from elsewhere (a download, a bug report) could name
+ * any folder, and its forensics would then read and print files there; it needs `--project-dir`.
+ */
+export function filedUnderCwd(file: string, cwd: string): boolean {
+  const folder = encodeCwd(cwd);
+  for (let dir = dirname(resolve(file)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (basename(dirname(dir)) === 'projects') return basename(dir) === folder;
+  }
+  return false;
 }
 
 /** Processes still running an interrupted call's command, started no earlier than the call. */

@@ -63,7 +63,7 @@ const STATE_COLOR: Record<FileState | 'untracked', string> = { applied: '32', no
 
 export async function renderDiff(r: DiffReport, color: boolean): Promise<string> {
   const paint = (text: string, code: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
-  const out: string[] = [`${r.file}`, `project: ${r.project_dir ?? '(not on this machine; pass --project-dir)'}`, `checkpoints: ${r.backups_dir ?? '(none)'}`];
+  const out: string[] = [`${r.file}`, `project: ${r.project_dir ?? "(unknown: the session's cwd is not on this machine, or the session is not in Claude Code's folder for it; pass --project-dir)"}`, `checkpoints: ${r.backups_dir ?? '(none)'}`];
   if (r.files.length === 0 && r.untracked_side_effects.length === 0) {
     out.push('', 'The session changed no file through Claude Code\'s file tools, and no change on disk lacks a line.');
   } else {

@@ -128,7 +128,7 @@ export function readRegularFile(path: string, maxBytes = Number.POSITIVE_INFINIT
 export function diskUnknownReason(disk: DiskState): string | null {
   switch (disk.kind) {
     case 'no-project':
-      return 'the project directory is not on this machine (pass --project-dir)';
+      return "no project directory to compare with (pass --project-dir): the session's cwd is not on this machine, or the session is not in Claude Code's folder for that cwd";
     case 'outside':
       return 'the path lies outside the project directory; not read';
     case 'not-file':

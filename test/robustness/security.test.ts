@@ -102,6 +102,7 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -116,6 +117,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { main } from '../../src/cli/main.js';
 import { createRedactor } from '../../src/report/redact.js';
 import { shellQuote } from '../../src/write/prompt.js';
+import { encodeCwd } from '../../src/locate/claude-dir.js';
 import { BIN, ccrescue } from '../helpers/cli.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -183,7 +185,10 @@ function makeEnv(name: string): Env {
   writeFileSync(join(outside, 'agent-outside.jsonl'), JSON.stringify({ type: 'user', uuid: randomUUID(), parentUuid: null, isSidechain: true, sessionId: SID, message: { role: 'user', content: SENTINEL } }) + '\n');
   const xdg = join(root, 'xdg');
   mkdirSync(xdg);
-  return { root, claude: join(root, 'claude'), project: join(root, 'project'), outside, file: join(root, 'claude', 'projects', FOLDER, `${SID}.jsonl`), xdg };
+  // The session lies where Claude Code files it for its cwd, the project: so that cwd is the default project dir.
+  const project = join(root, 'project');
+  renameSync(join(root, 'claude', 'projects', FOLDER), join(root, 'claude', 'projects', encodeCwd(project)));
+  return { root, claude: join(root, 'claude'), project, outside, file: join(root, 'claude', 'projects', encodeCwd(project), `${SID}.jsonl`), xdg };
 }
 
 /** The sentinel files, their folder included, with an old access time (the proof that they were never read, where atime is kept). */
@@ -756,14 +761,32 @@ describe('hostile ids and cwds', () => {
     expectConfined(runs, { dirs: [env.claude], files: [env.file, join(env.xdg, 'ccrescue', 'settings.json')], meta: ['/'] });
     expectUntouched(env, runs);
     const diff = JSON.parse(runs.find((r) => r.args[0] === 'diff' && r.args.includes('--json'))!.stdout) as { files: { file: string; status: string }[] };
-    // Shown relative to the cwd `/`, as the client saw it.
-    expect(diff.files.find((f) => f.file === 'etc/passwd')).toMatchObject({ status: 'unknown', evidence: expect.stringMatching(/outside the project/) });
+    // Shown relative to the cwd `/`, as the client saw it; the session is not in Claude Code's folder for `/`, so `/` is no project dir.
+    expect(diff.files.find((f) => f.file === 'etc/passwd')).toMatchObject({ status: 'unknown', evidence: expect.stringMatching(/pass --project-dir/) });
     // With --project-dir, `/etc/passwd` of a session run in `/` is <project>/etc/passwd.
     const mapped = await runAll(env, [['diff', env.file, '--json', '--claude-dir', env.claude, '--project-dir', env.project]]);
     expectConfined(mapped, allowedFor(env));
     expect(mapped[0]!.calls.some((c) => c.path === join(env.project, 'etc', 'passwd'))).toBe(true);
   });
 
+
+  it('takes the cwd a session names as its project only when the session lies in Claude Code\'s folder for that cwd', async () => {
+    // A session from a download or a bug report names the sentinel folder as its cwd: that folder exists here.
+    const env = makeEnv('foreign-cwd');
+    hostileSession(env, { cwd: env.outside });
+    const downloaded = join(env.root, 'downloads', `${SID}.jsonl`);
+    mkdirSync(dirname(downloaded));
+    cpSync(env.file, downloaded);
+    ageOutside(env);
+    const runs = await runAll(env, [['diff', downloaded, '--json', '--claude-dir', env.claude], ['recover', downloaded, '--dry-run', '--json', '--claude-dir', env.claude]]);
+    for (const r of runs) expect.soft(r.code, r.args.join(' ').slice(0, 80)).toBe(0);
+    expectUntouched(env, runs);
+    expect(runs.flatMap((r) => r.calls).filter((c) => c.path.startsWith(env.outside))).toEqual([]);
+    const diff = JSON.parse(runs[0]!.stdout) as { project_dir: string | null; files: { status: string; evidence: string }[] };
+    expect(diff.project_dir).toBeNull();
+    expect(diff.files.length).toBeGreaterThan(0);
+    for (const f of diff.files) expect(f).toMatchObject({ status: 'unknown', evidence: expect.stringMatching(/pass --project-dir/) });
+  });
 
   it('resume reads Claude Code settings from the project dir it was given, not from another folder the transcript names as its cwd, nor from `/`', async () => {
     const env = makeEnv('resume-cwd');
@@ -804,7 +827,7 @@ describe('symlinks leading out are refused', () => {
 
   it('does not read a subagents folder that is a symlink out of the session folder', async () => {
     const env = makeEnv('subagents');
-    const subDir = join(env.claude, 'projects', FOLDER, SID, 'subagents');
+    const subDir = join(dirname(env.file), SID, 'subagents');
     mkdirSync(dirname(subDir), { recursive: true });
     symlinkSync(env.outside, subDir);
     hostileSession(env);
@@ -904,7 +927,7 @@ describe('nothing from a transcript is ever executed', () => {
     // Dynamic imports name fixed modules only; a Worker runs the built scan worker, with no eval.
     const dynamic = sources.flatMap((s) => [...s.text.matchAll(/\bimport\s*\(([^)]*)\)/g)].map((m) => m[1]!.trim()));
     expect(dynamic.every((arg) => /^['"][^'"]+['"]$/.test(arg))).toBe(true);
-    expect(hits(/new Worker\(/)).toEqual(['src/scan/scan.ts']);
+    expect(hits(/new Worker\(/)).toEqual(['src/guard/snapshot.ts', 'src/scan/scan.ts']);
     expect(hits(/eval\s*:\s*true/)).toEqual([]);
     // Signals: existence checks of recorded pids only (signal 0); launch.ts forwards the user's own signals to the client it started.
     const kills = sources.flatMap((s) => [...s.text.matchAll(/\b(\w+)\.kill\(([^)]*)\)/g)].map((m) => `${s.path}: ${m[1]}.kill(${m[2]})`));

@@ -438,7 +438,9 @@ export async function expectRepaired(code: string, fx: Fixture, check?: (message
   expect(first.status).toBe('repaired');
   expect(first.written.session).toBe(out);
 
-  const again = await analyzeSession(out, { claudeDir: null });
+  // The copy lies outside Claude Code's folder for its cwd: the project dir the first run used is named.
+  const projectDir = first.analysis.projectDir ?? undefined;
+  const again = await analyzeSession(out, { claudeDir: null, ...(projectDir ? { projectDir } : {}) });
   try {
     expect(again.findings.filter((f) => f.code === code)).toEqual([]);
     const messages = branchMessages(again.index, again.loader);
@@ -449,7 +451,7 @@ export async function expectRepaired(code: string, fx: Fixture, check?: (message
     again.loader.close();
   }
 
-  const second = await recover({ file: out, claudeDir: null, out: join(dir, 'second.jsonl') });
+  const second = await recover({ file: out, claudeDir: null, out: join(dir, 'second.jsonl'), ...(projectDir ? { projectDir } : {}) });
   expect(second.analysis.findings.filter((f) => f.severity !== 'notice')).toEqual([]);
   expect(second.status).toBe('healthy');
 }

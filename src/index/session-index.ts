@@ -66,14 +66,18 @@ export function buildIndex(scan: SessionScan): SessionIndex {
       if (e.sessionId) sessionId ??= e.sessionId;
       if (e.cwd) cwd = e.cwd;
     }
-    if (e.type !== 'assistant') continue;
+    // An entry without a uuid is on no chain: a client never sends it, so its calls answer nothing.
+    if (e.type !== 'assistant' || e.uuid === undefined) continue;
     if (e.messageId !== undefined) {
       const group = messageGroups.get(e.messageId);
       if (group) group.push(e);
       else messageGroups.set(e.messageId, [e]);
     }
+    // Nor does a client send an API error placeholder, whatever it holds.
+    if (e.isApiErrorMessage) continue;
     for (const b of e.blocks) {
-      if (b.type !== 'tool_use' || b.id === undefined) continue;
+      // A tool_use of the wrong shape is dropped by the repair: its results answer nothing.
+      if (b.type !== 'tool_use' || b.id === undefined || b.malformed) continue;
       const known = toolCalls.get(b.id);
       if (!known) toolCalls.set(b.id, { id: b.id, name: b.name ?? 'unknown', entry: e, results: [] });
       else if (!sameEntryReplayed(known.entry, e)) {
@@ -84,24 +88,35 @@ export function buildIndex(scan: SessionScan): SessionIndex {
     }
   }
 
+  // Named parents first, wherever they stand in the file: the bridges below must know them to
+  // tell an entry written before its own parent from the conversation that came before.
+  for (const e of entries) {
+    if (e.uuid === undefined || e.duplicate || !isChainEntry(e) || typeof e.parentUuid !== 'string') continue;
+    const named = byUuid.get(e.parentUuid);
+    if (named === undefined) continue;
+    e.parent = named;
+    e.parentUuid = named.uuid; // share the parent's string instead of keeping a second copy
+  }
+
   const orphanResults: SessionIndex['orphanResults'] = [];
   const bridges = new Map<EntryFacts, EntryFacts | null>();
-  let previousChainEntry: EntryFacts | null = null;
+  /** Non-sidechain chain entries so far, in file order. */
+  const chainSoFar: EntryFacts[] = [];
+  const roots = new Map<EntryFacts, EntryFacts | null>();
   for (const e of entries) {
     if (e.uuid !== undefined && !e.duplicate && isChainEntry(e)) {
-      const named = typeof e.parentUuid === 'string' ? byUuid.get(e.parentUuid) : undefined;
-      if ((typeof e.parentUuid === 'string' && named === undefined) || restartsChain(e, previousChainEntry)) {
-        const target = e.isSidechain ? null : previousChainEntry;
-        bridges.set(e, target);
-        e.parent = target;
-      } else if (named !== undefined) {
-        e.parent = named;
-        e.parentUuid = named.uuid; // share the parent's string instead of keeping a second copy
-      }
+      if (e.parent === null && !e.isSidechain) {
+        let previous: EntryFacts | null | undefined;
+        const before = () => (previous ??= previousChainEntry(chainSoFar, e, bridges, roots));
+        if (typeof e.parentUuid === 'string' || restartsChain(e, before)) {
+          bridges.set(e, before());
+          e.parent = before();
+        }
+      } else if (e.parent === null && typeof e.parentUuid === 'string') bridges.set(e, null);
       if (e.parent && isMessageEntry(e) && !e.isSidechain) e.parent.hasMessageChild = true;
-      if (!e.isSidechain) previousChainEntry = e;
+      if (!e.isSidechain) chainSoFar.push(e);
     }
-    if (e.type !== 'user') continue;
+    if (e.type !== 'user' || e.uuid === undefined) continue;
     for (const b of e.blocks) {
       if (b.type !== 'tool_result' || b.toolUseId === undefined) continue;
       const call = toolCalls.get(b.toolUseId);
@@ -138,20 +153,64 @@ export function childrenOf(index: SessionIndex, e: EntryFacts): EntryFacts[] {
 }
 
 /**
+ * The chain entry written last before `e`, passing over entries that descend from `e` (lines
+ * written before their own ancestor, out of place): linking `e` to one of them would close a loop.
+ * `e` has no named parent, so it is the root of its tree of named parents; a candidate descends
+ * from it when its own root is `e`, or is bridged (through other roots) to an entry whose root is.
+ */
+function previousChainEntry(chainSoFar: EntryFacts[], e: EntryFacts, bridges: Map<EntryFacts, EntryFacts | null>, roots: Map<EntryFacts, EntryFacts | null>): EntryFacts | null {
+  for (let i = chainSoFar.length - 1; i >= 0; i--) {
+    const candidate = chainSoFar[i]!;
+    const seen = new Set<EntryFacts>();
+    let root = rootOf(candidate, bridges, roots);
+    while (root !== null && root !== e && !seen.has(root)) {
+      seen.add(root);
+      const target = bridges.get(root);
+      root = target ? rootOf(target, bridges, roots) : null;
+    }
+    if (root !== e) return candidate;
+  }
+  return null;
+}
+
+/**
+ * The root of an entry's tree of named parents (an entry without one, which the bridges may link
+ * on), memoized; null for an entry on a loop of parents.
+ */
+function rootOf(x: EntryFacts, bridges: Map<EntryFacts, EntryFacts | null>, roots: Map<EntryFacts, EntryFacts | null>): EntryFacts | null {
+  const path: EntryFacts[] = [];
+  const onPath = new Set<EntryFacts>();
+  let root: EntryFacts | null | undefined;
+  for (let at: EntryFacts = x; ; at = at.parent!) {
+    root = roots.get(at);
+    if (root !== undefined) break;
+    if (onPath.has(at)) {
+      root = null;
+      break;
+    }
+    path.push(at);
+    onPath.add(at);
+    if (at.parent === null || bridges.has(at)) {
+      root = at;
+      break;
+    }
+  }
+  for (const p of path) roots.set(p, root);
+  return root;
+}
+
+/**
  * A user or assistant entry with no parent after the conversation began, where no compaction
  * explains it: a replayed message written as a new root, which cuts off everything before it.
  * Claude Code writes parentUuid on every chain entry but a compaction boundary: a chain entry
  * without the field at all lost it to damage, whatever its type.
  */
-function restartsChain(e: EntryFacts, previous: EntryFacts | null): boolean {
-  if (previous === null || e.isSidechain) return false;
-  if (e.parentUuid === undefined) return !(e.type === 'system' && e.subtype === 'compact_boundary');
-  return (
-    e.parentUuid === null &&
-    (e.type === 'user' || e.type === 'assistant') &&
-    !e.isCompactSummary &&
-    !(previous.type === 'system' && previous.subtype === 'compact_boundary')
-  );
+function restartsChain(e: EntryFacts, previous: () => EntryFacts | null): boolean {
+  if (e.isSidechain) return false;
+  if (e.parentUuid === undefined) return !(e.type === 'system' && e.subtype === 'compact_boundary') && previous() !== null;
+  if (e.parentUuid !== null || (e.type !== 'user' && e.type !== 'assistant') || e.isCompactSummary) return false;
+  const before = previous();
+  return before !== null && !(before.type === 'system' && before.subtype === 'compact_boundary');
 }
 
 /** A replayed copy (same uuid, e.g. after a fork or resume) is the same entry, not a duplicate call. */
@@ -199,26 +258,26 @@ function loadedBranch(
   toolCalls: Map<string, ToolCall>,
 ): EntryFacts[] {
   const included = new Set<EntryFacts>();
-  for (let e: EntryFacts | null = leaf; e && !included.has(e); e = e.parent) {
+  // A client holds one entry per uuid: a second line with the same uuid is never sent.
+  const uuids = new Set<string>();
+  const include = (e: EntryFacts) => {
+    if (included.has(e) || e.duplicate || (e.uuid !== undefined && uuids.has(e.uuid))) return false;
     included.add(e);
-  }
+    if (e.uuid !== undefined) uuids.add(e.uuid);
+    return true;
+  };
+  for (let e: EntryFacts | null = leaf; e && include(e); e = e.parent);
   const pending = [...included];
   while (pending.length > 0) {
     const e = pending.pop()!;
     if (e.type !== 'assistant') continue;
     for (const sibling of e.messageId !== undefined ? (messageGroups.get(e.messageId) ?? []) : []) {
-      if (!included.has(sibling) && !sibling.isSidechain && !sibling.duplicate) {
-        included.add(sibling);
-        pending.push(sibling);
-      }
+      if (!sibling.isSidechain && include(sibling)) pending.push(sibling);
     }
     for (const b of e.blocks) {
       if (b.type !== 'tool_use' || b.id === undefined) continue;
       for (const r of toolCalls.get(b.id)?.results ?? []) {
-        if (!included.has(r) && !r.isSidechain && !r.duplicate) {
-          included.add(r);
-          pending.push(r);
-        }
+        if (!r.isSidechain && include(r)) pending.push(r);
       }
     }
   }
@@ -226,9 +285,10 @@ function loadedBranch(
 }
 
 /**
- * The loaded entries in file order, except that none comes before its parent or before the call
- * it answers: a client walks the parent chain, so a line written (or copied) out of place is sent
- * where the chain puts it.
+ * The loaded entries in file order, except that none comes before its parent (or nearest loaded
+ * ancestor) or before the call it answers, and no response comes before the results of calls
+ * already sent: a client walks the parent chain, so a line written (or copied) out of place is
+ * sent where the chain puts it.
  */
 function chainOrder(included: Set<EntryFacts>, toolCalls: Map<string, ToolCall>): EntryFacts[] {
   const after = new Map<EntryFacts, EntryFacts[]>();
@@ -241,7 +301,11 @@ function chainOrder(included: Set<EntryFacts>, toolCalls: Map<string, ToolCall>)
     waiting.set(to, (waiting.get(to) ?? 0) + 1);
   };
   for (const e of included) {
-    if (e.parent) edge(e.parent, e);
+    // After the nearest ancestor that is sent: a line hanging off one that is not (a progress
+    // entry between two block lines of a response) still follows the chain.
+    let anchor = e.parent;
+    for (const seen = new Set<EntryFacts>(); anchor && !included.has(anchor) && !seen.has(anchor); anchor = anchor.parent) seen.add(anchor);
+    if (anchor) edge(anchor, e);
     for (const b of e.blocks) {
       if (b.type !== 'tool_result' || b.toolUseId === undefined) continue;
       const call = toolCalls.get(b.toolUseId);
@@ -250,8 +314,17 @@ function chainOrder(included: Set<EntryFacts>, toolCalls: Map<string, ToolCall>)
   }
   const ready = [...included].filter((e) => !waiting.get(e)).sort((a, b) => a.index - b.index);
   const out: EntryFacts[] = [];
+  let messageId: string | undefined;
   while (ready.length > 0) {
-    const e = ready.shift()!;
+    let at = 0;
+    const next = ready[0]!;
+    if (next.type === 'assistant' && (next.messageId === undefined || next.messageId !== messageId)) {
+      // Results whose calls are sent already answer the response before this one: they go first.
+      const result = ready.findIndex((r) => r.type === 'user' && r.blocks.some((b) => b.type === 'tool_result'));
+      if (result > 0) at = result;
+    }
+    const e = ready.splice(at, 1)[0]!;
+    if (e.type === 'assistant') messageId = e.messageId;
     out.push(e);
     for (const next of after.get(e) ?? []) {
       const left = waiting.get(next)! - 1;

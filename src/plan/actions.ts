@@ -26,7 +26,10 @@ export type RepairAction =
 export type RecordEdit =
   | { kind: 'drop-blank-blocks' }
   | { kind: 'result-to-text'; toolUseId: string }
-  | { kind: 'replace-lone-surrogates' };
+  /** Unpaired surrogates replaced with U+FFFD; a thinking block holding one is left out (src/plan/blocks.ts). */
+  | { kind: 'replace-lone-surrogates' }
+  /** Content blocks of the wrong shape left out, or rewritten where a tool_result names its call (src/plan/blocks.ts). */
+  | { kind: 'repair-blocks' };
 
 /** The line an action is reported against. */
 export function actionLine(a: RepairAction): number {

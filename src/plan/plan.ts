@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { EntryFacts } from '../read/facts.js';
+import type { BlockFacts, EntryFacts } from '../read/facts.js';
 import { childrenOf, messageOf, type SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { Finding } from '../rules/types.js';
 import { connectionLostText } from '../write/connection-lost.js';
 import { THINKING_ONLY } from '../rules/unfinished-turn.js';
+import { jsonText } from '../write/json-text.js';
 import type { RepairAction } from './actions.js';
+import { blankBlock, blockRepairs, contentOf, repairedContent, thinkingBlock, type BlockRepair } from './blocks.js';
 
 /** A piece of the original that the repaired session leaves out, kept by name in the snapshot. */
 export interface LostAndFound {
@@ -38,11 +40,20 @@ function syntheticUserEntry(beside: EntryFacts, source: Record<string, unknown>,
   return Object.assign(entry, { type: 'user', ...fields, uuid: randomUUID(), timestamp: new Date(at + offsetMs).toISOString() });
 }
 
-/** Links every child of `after` (its own message's block lines aside) to `parentUuid`. */
-function relinkChildren(index: SessionIndex, after: EntryFacts, parentUuid: string, detail: string, actions: RepairAction[]): void {
-  for (const child of childrenOf(index, after)) {
+/**
+ * Links every child of `after` (its own message's block lines aside) to `parentUuid`; a child the
+ * repair removes passes the link on to its own children.
+ */
+function relinkChildren(index: SessionIndex, after: EntryFacts, parentUuid: string, detail: string, actions: RepairAction[], removed: ReadonlySet<EntryFacts>): void {
+  const pending = childrenOf(index, after);
+  const seen = new Set<EntryFacts>();
+  while (pending.length > 0) {
+    const child = pending.pop()!;
+    if (seen.has(child)) continue;
+    seen.add(child);
     if (child.isSidechain || (child.messageId !== undefined && child.messageId === after.messageId)) continue;
-    actions.push({ action: 'link-parent', at: refOf(child), parentUuid, safety: 'safe', detail });
+    if (removed.has(child)) pending.push(...childrenOf(index, child));
+    else actions.push({ action: 'link-parent', at: refOf(child), parentUuid, safety: 'safe', detail });
   }
 }
 
@@ -59,15 +70,22 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
       actions.push({ action: 'link-parent', at: refOf(entry), parentUuid: target.uuid, safety: 'safe', detail: `${entry.parentUuid == null ? 'chain restarted' : `parent ${entry.parentUuid} is missing`}; linked to line ${target.line}` });
     }
   }
-  if (codes.has('blank-content')) planRemovals(index, findings.filter((f) => f.code === 'blank-content').map((f) => f.line), 'entry with no content', actions, lostAndFound, loader);
+  // Entries left out of the repaired session, with the reason kept in the snapshot.
+  const removals = new Map<EntryFacts, string>();
+  const removeOnBranch = (lines: number[], reason: string) => {
+    for (const e of index.branch) if (lines.includes(e.line) && !removals.has(e)) removals.set(e, reason);
+  };
+  if (codes.has('blank-content')) removeOnBranch(findings.filter((f) => f.code === 'blank-content').map((f) => f.line), 'entry with no content');
   const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.kind === THINKING_ONLY);
-  if (thinkingOnly.length > 0) planRemovals(index, thinkingOnly.flatMap((f) => f.related ?? []), 'unfinished response with nothing but thinking', actions, lostAndFound, loader);
+  removeOnBranch(thinkingOnly.flatMap((f) => f.related ?? []), 'unfinished response with nothing but thinking');
+  planBlockRepairs(index, loader, codes.has('invalid-entry-shape'), actions, lostAndFound, removals);
+  planRemovals(index, removals, actions, lostAndFound, loader);
+  const removedEntries: ReadonlySet<EntryFacts> = new Set(removals.keys());
   for (const f of findings) {
-    if (f.code === 'unfinished-turn' && !thinkingOnly.includes(f)) planCutOffNote(index, loader, f.line, actions);
+    if (f.code === 'unfinished-turn' && !thinkingOnly.includes(f)) planCutOffNote(index, loader, f.line, actions, removedEntries);
   }
   // A removal can take the first prompt away: the conversation then starts mid-way too.
-  const removed = new Set(actions.flatMap((a) => (a.action === 'remove-record' ? [`${a.at.line}:${a.at.part}`] : [])));
-  const kept = (e: EntryFacts) => !removed.has(`${e.line}:${e.part}`);
+  const kept = (e: EntryFacts) => !removedEntries.has(e);
   const first = index.branch.find((e) => (e.type === 'user' || e.type === 'assistant') && !e.isApiErrorMessage && !e.isSidechain && kept(e));
   const startsWithPrompt = first?.type === 'user' && !first.blocks.some((b) => b.type === 'tool_result');
   if (first && (codes.has('conversation-starts-mid-way') || !startsWithPrompt)) planFirstPrompt(loader, actions, first, kept);
@@ -76,7 +94,7 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
     const entry = index.orphanResults.find((o) => o.entry.line === f.line && o.toolUseId === f.toolUseId)?.entry;
     if (entry) actions.push({ action: 'edit-record', at: refOf(entry), edit: { kind: 'result-to-text', toolUseId: f.toolUseId }, safety: 'safe', detail: `result for missing call ${f.toolUseId} kept as text` });
   }
-  const leafUuid = planSyntheticResults(index, loader, active.filter((c) => c.status === 'pending_result'), actions);
+  const leafUuid = planSyntheticResults(index, loader, active.filter((c) => c.status === 'pending_result'), actions, removedEntries);
   if (leafUuid !== (index.leaf?.uuid ?? null)) planLeafPin(index, loader, leafUuid, actions);
   return { actions, lostAndFound, leafUuid };
 }
@@ -102,29 +120,81 @@ function planLineRepairs(index: SessionIndex, loader: EntryLoader, actions: Repa
     if (d.unplaced !== null || d.kinds.includes('invalid-utf8') || d.kinds.includes('nul')) keepBytes(d.unplaced !== null ? 'torn record glued to the next one' : what, d.unplaced ?? undefined);
     actions.push({ action: 'rewrite-line', line: d.line, records: d.salvaged, safety: 'safe', detail: what + (d.unplaced !== null ? '; the torn stub is kept in the snapshot' : '') });
   }
+}
+
+/**
+ * Content blocks the API refuses: blocks of the wrong shape (invalid-entry-shape) and thinking
+ * blocks holding an unpaired surrogate (lone-surrogate) are left out, each kept in the snapshot, and
+ * a tool_result of the wrong shape that names its call keeps answering it. A message left with
+ * nothing to send, or a response left with nothing but thinking, is removed like a blank one.
+ */
+function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: boolean, actions: RepairAction[], lost: LostAndFound[], removals: Map<EntryFacts, string>): void {
+  const planned = new Map<EntryFacts, { content: unknown[]; repairs: BlockRepair[]; left: unknown[] }>();
+  const surrogates: EntryFacts[] = [];
   for (const e of index.entries) {
-    if (index.scan.damage.get(e.line)?.kinds.includes('lone-surrogate')) {
-      actions.push({ action: 'edit-record', at: refOf(e), edit: { kind: 'replace-lone-surrogates' }, safety: 'safe', detail: 'unpaired surrogates replaced with U+FFFD' });
+    const surrogate = index.scan.damage.get(e.line)?.kinds.includes('lone-surrogate') === true;
+    const shape = shapes && e.shapeProblem !== undefined;
+    if (surrogate) surrogates.push(e);
+    if (!surrogate && !shape) continue;
+    const content = contentOf(loader.load(e));
+    const repairs = content ? blockRepairs(content, { shape, surrogates: surrogate }) : [];
+    if (content && repairs.length > 0) planned.set(e, { content, repairs, left: repairedContent(content, repairs) });
+  }
+  // What each block left to a line carries: nothing (a blank text), thinking, or something to send.
+  const kindOf = (b: unknown) => (blankBlock(b) ? 'blank' : thinkingBlock(b) ? 'thinking' : 'content');
+  const factKind = (b: BlockFacts) => (b.blank ? 'blank' : b.type === 'thinking' || b.type === 'redacted_thinking' ? 'thinking' : 'content');
+  for (const [e, p] of planned) {
+    if (removals.has(e) || e.uuid === undefined) continue;
+    // A response is judged whole: the block lines of its message on the resumed branch.
+    const group = e.type === 'assistant' && index.branchSet.has(e) ? messageOf(index, e) : [e];
+    const left = group.flatMap((g) => planned.get(g)?.left.map(kindOf) ?? g.blocks.map(factKind));
+    if (left.every((k) => k !== 'content')) {
+      // The final block of a response cannot be thinking: one with nothing else goes whole.
+      const reason = left.includes('thinking') ? 'response left with nothing but thinking once its unsendable blocks were left out' : 'message left with no content once its unsendable blocks were left out';
+      for (const g of group) if (!removals.has(g)) removals.set(g, reason);
+    } else if (p.left.every(blankBlock)) removals.set(e, 'entry left with no content once its unsendable blocks were left out');
+  }
+  for (const [e, p] of planned) {
+    if (removals.has(e)) continue;
+    const byShape = p.repairs.filter((r) => r.why === 'shape');
+    if (byShape.length > 0) actions.push({ action: 'edit-record', at: refOf(e), edit: { kind: 'repair-blocks' }, safety: 'safe', detail: blockRepairDetail(byShape) });
+    for (const r of p.repairs) {
+      const reason = r.why === 'surrogate' ? 'thinking block holding an unpaired surrogate left out' : r.how === 'drop' ? `${r.what} block of the wrong shape left out` : 'tool_result of the wrong shape, as it was before its content was written as text';
+      lost.push({ line: e.line, reason, text: jsonText(p.content[r.at]) });
     }
   }
+  for (const e of surrogates) {
+    if (removals.has(e)) continue;
+    const thinking = planned.get(e)?.repairs.filter((r) => r.why === 'surrogate').length ?? 0;
+    const dropped = thinking === 0 ? '' : `; ${thinking === 1 ? 'a thinking block holding one left out' : `${thinking} thinking blocks holding one left out`} (its signature cannot survive an edit; kept in the snapshot)`;
+    actions.push({ action: 'edit-record', at: refOf(e), edit: { kind: 'replace-lone-surrogates' }, safety: 'safe', detail: `unpaired surrogates replaced with U+FFFD${dropped}` });
+  }
+}
+
+function blockRepairDetail(repairs: BlockRepair[]): string {
+  const dropped = repairs.filter((r) => r.how === 'drop').map((r) => r.what);
+  const rewritten = repairs.length - dropped.length;
+  const parts: string[] = [];
+  if (dropped.length > 0) parts.push(`${dropped.length === 1 ? `a ${dropped[0]} block` : `${dropped.length} blocks (${[...new Set(dropped)].join(', ')})`} of the wrong shape left out (kept in the snapshot)`);
+  if (rewritten > 0) parts.push(`${rewritten === 1 ? 'a tool_result' : `${rewritten} tool_results`} of the wrong shape kept with ${rewritten === 1 ? 'its' : 'their'} content as JSON text`);
+  return parts.join('; ');
 }
 
 /**
  * Leaves out entries that have nothing a client can send (kept in the snapshot) and links each
  * surviving child to the nearest surviving ancestor.
  */
-function planRemovals(index: SessionIndex, lines: number[], reason: string, actions: RepairAction[], lost: LostAndFound[], loader: EntryLoader): void {
-  const removed = new Set(index.branch.filter((e) => lines.includes(e.line)));
-  for (const e of removed) {
+function planRemovals(index: SessionIndex, removals: ReadonlyMap<EntryFacts, string>, actions: RepairAction[], lost: LostAndFound[], loader: EntryLoader): void {
+  for (const [e, reason] of removals) {
     actions.push({ action: 'remove-record', at: refOf(e), safety: 'safe', detail: `${reason} removed (kept in the snapshot)` });
     // The record's own text: a re-serialised copy could overflow the stack on a deeply nested line.
     lost.push({ line: e.line, reason, text: index.scan.damage.get(e.line)?.salvaged[e.part] ?? loader.lineText(e.line) });
   }
-  for (const e of removed) {
+  for (const e of removals.keys()) {
     for (const child of childrenOf(index, e)) {
-      if (removed.has(child)) continue;
+      if (removals.has(child)) continue;
       let parent: EntryFacts | undefined = e;
-      while (parent && removed.has(parent)) parent = parent.parent ?? undefined;
+      while (parent && removals.has(parent)) parent = parent.parent ?? undefined;
       actions.push({ action: 'link-parent', at: refOf(child), parentUuid: parent?.uuid ?? null, safety: 'safe', detail: `linked past the removed entry at line ${e.line}` });
     }
   }
@@ -146,12 +216,12 @@ function planFirstPrompt(loader: EntryLoader, actions: RepairAction[], first: En
 export const CUT_OFF_TEXT = 'Your response above was cut off mid-stream. Resume directly from where it stops — no apology, no recap. If none of it survived, answer the request from the start.';
 
 /** After a partial response, the note Claude Code itself writes when it salvages one, linked into the chain. */
-function planCutOffNote(index: SessionIndex, loader: EntryLoader, line: number, actions: RepairAction[]): void {
+function planCutOffNote(index: SessionIndex, loader: EntryLoader, line: number, actions: RepairAction[], removed: ReadonlySet<EntryFacts>): void {
   const last = index.entries.find((e) => e.line === line && e.type === 'assistant');
-  if (!last?.uuid) return;
+  if (!last?.uuid || removed.has(last)) return;
   const entry = syntheticUserEntry(last, loader.load(last) ?? {}, last.uuid, 1, { message: { role: 'user', content: CUT_OFF_TEXT }, isMeta: true });
   actions.push({ action: 'insert-after', line: last.line, entries: [entry], safety: 'safe', detail: 'note that the response above was cut off mid-stream', toolUseIds: [] });
-  relinkChildren(index, last, entry.uuid as string, `linked after the cut-off note at line ${last.line}`, actions);
+  relinkChildren(index, last, entry.uuid as string, `linked after the cut-off note at line ${last.line}`, actions, removed);
 }
 
 export const FIRST_PROMPT_TEXT = '[Recovered session] The start of this conversation is missing from the transcript; it begins mid-way.';
@@ -161,12 +231,12 @@ export const FIRST_PROMPT_TEXT = '[Recovered session] The start of this conversa
  * one after another, so that every client version walks them on a single parent chain; whatever
  * followed that line is linked after the last result.
  */
-function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: ActiveToolCall[], actions: RepairAction[]): string | null {
+function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: ActiveToolCall[], actions: RepairAction[], removed: ReadonlySet<EntryFacts>): string | null {
   let leafUuid = index.leaf?.uuid ?? null;
   const byMessage = new Map<EntryFacts, ActiveToolCall[]>();
   for (const call of lost) {
     const entry = index.toolCalls.get(call.tool_use_id)!.entry;
-    const group = messageOf(index, entry);
+    const group = messageOf(index, entry).filter((g) => !removed.has(g));
     const last = group[group.length - 1] ?? entry;
     const list = byMessage.get(last) ?? [];
     list.push(call);
@@ -186,7 +256,7 @@ function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: Ac
       return entry;
     });
     actions.push({ action: 'insert-after', line: last.line, entries, safety: 'safe', detail: `connection_lost result for ${calls.map((c) => `${c.tool} ${c.tool_use_id}`).join(', ')}`, toolUseIds: calls.map((c) => c.tool_use_id) });
-    if (parent !== null) relinkChildren(index, last, parent, `linked after the connection_lost results at line ${last.line}`, actions);
+    if (parent !== null) relinkChildren(index, last, parent, `linked after the connection_lost results at line ${last.line}`, actions, removed);
     if (index.leaf === last) leafUuid = parent;
   }
   return leafUuid;

@@ -1,6 +1,8 @@
 // Facts are extracted from the pruned entries of src/read/skim.ts: a field read here must be in its tables too
 // (test/read/skim.test.ts compares both paths on every corpus line).
 
+import { blockOk } from './schema.js';
+
 /** What the rules need to know of one content block; the content itself stays on disk. */
 export interface BlockFacts {
   type: string;
@@ -19,6 +21,8 @@ export interface BlockFacts {
   clientInterrupted?: boolean;
   /** A result ccrescue wrote for a lost call. */
   connectionLost?: boolean;
+  /** tool_use of the wrong shape (an id, name or input of the wrong type): the repair drops it, so it answers nothing. */
+  malformed?: boolean;
 }
 
 /** Compact facts about one JSON entry of a session file. */
@@ -121,6 +125,7 @@ function blockFacts(block: Json): BlockFacts {
     case 'thinking':
       return typeof block.signature === 'string' && block.signature !== '' ? THINKING : UNSIGNED_THINKING;
     case 'tool_use':
+      return blockOk(block) ? { type, id: str(block.id), name: str(block.name) } : { type, id: str(block.id), name: str(block.name), malformed: true };
     case 'server_tool_use':
       return { type, id: str(block.id), name: str(block.name) };
     case 'tool_result': {

@@ -6,7 +6,8 @@ import { z } from 'zod';
 const nullableString = z.string().nullable();
 
 export const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
-export const ThinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().optional() });
+// Every client writes a signature; the API refuses a thinking block without one.
+export const ThinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().min(1) });
 export const ToolUseBlock = z.looseObject({
   type: z.literal('tool_use'),
   id: z.string(),
@@ -156,13 +157,14 @@ function envelopeOk(e: Json): boolean {
   );
 }
 
-function blockOk(b: unknown): boolean {
+/** Whether a content block has the shape its type needs (a block of a type not checked here has). */
+export function blockOk(b: unknown): boolean {
   if (!isObj(b) || typeof b.type !== 'string') return false;
   switch (b.type) {
     case 'text':
       return typeof b.text === 'string';
     case 'thinking':
-      return typeof b.thinking === 'string' && optStr(b.signature);
+      return typeof b.thinking === 'string' && typeof b.signature === 'string' && b.signature !== '';
     case 'tool_use':
       return typeof b.id === 'string' && typeof b.name === 'string' && isObj(b.input);
     case 'tool_result':

@@ -48,11 +48,22 @@ const LONE_SURROGATE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u
 /** Half of a surrogate pair, alone, in decoded text. */
 export const LONE_SURROGATE_CHAR = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Whether any string (or key) of a parsed value holds half of a surrogate pair. */
+/** Whether any string (or key) of a parsed value holds half of a surrogate pair; walked without recursion, at any depth. */
 export function holdsLoneSurrogate(value: unknown): boolean {
-  if (typeof value === 'string') return LONE_SURROGATE_CHAR.test(value);
-  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
-  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => LONE_SURROGATE_CHAR.test(k) || holdsLoneSurrogate(v));
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE_CHAR.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) pending.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE_CHAR.test(k)) return true;
+        pending.push(x);
+      }
+    }
+  }
   return false;
 }
 
@@ -149,6 +160,7 @@ export async function scanSession(path: string, options: ScanOptions = {}): Prom
     if (salvage.objects.length > 1 || (salvage.objects.length === 1 && unplaced !== null)) kinds.push('concatenated');
     else if (salvage.objects.length === 0) kinds.push(raw.endsWithNewline ? 'torn' : 'truncated-tail');
     else kinds.push('torn'); // one record with trailing junk
+    if (surrogateEscape && salvage.objects.some(holdsLoneSurrogate)) kinds.push('lone-surrogate');
     damage.set(raw.lineNo, { line: raw.lineNo, kinds, salvaged: salvage.texts, unplaced, length: raw.bytes.length });
   }
 

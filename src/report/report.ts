@@ -91,10 +91,11 @@ export async function buildReport(o: ReportOptions): Promise<BugReport> {
   const { index, scan, loader } = analysis;
   const red = o.redactor;
   try {
-    const entriesByType: Record<string, number> = {};
+    // A Map: an entry's type is the transcript's text, and may be __proto__ or constructor.
+    const entriesByType = new Map<string, number>();
     for (const e of index.entries) {
       const key = red.secrets(e.subtype ? `${e.type}/${e.subtype}` : e.type || '(no type)');
-      entriesByType[key] = (entriesByType[key] ?? 0) + 1;
+      entriesByType.set(key, (entriesByType.get(key) ?? 0) + 1);
     }
     const activity = clientActivity(index.entries);
     const apiErrorEntries = index.entries.filter((e) => e.subtype === 'api_error' || e.isApiErrorMessage);
@@ -118,7 +119,8 @@ export async function buildReport(o: ReportOptions): Promise<BugReport> {
         live: analysis.liveClients.length > 0 || scan.grewWhileRead,
       },
       counts: {
-        entries: Object.fromEntries(Object.entries(entriesByType).sort(([, a], [, b]) => b - a)),
+        // Object.fromEntries defines each key as an own property, __proto__ included.
+        entries: Object.fromEntries([...entriesByType].sort(([, a], [, b]) => b - a)),
         messages: { user: index.entries.filter((e) => e.type === 'user').length, assistant: index.messageGroups.size },
         tool_calls: index.toolCalls.size,
         tool_calls_without_result: [...index.toolCalls.values()].filter((c) => c.results.length === 0).length,

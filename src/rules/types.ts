@@ -26,8 +26,11 @@ export interface RuleMeta {
   severity: Severity;
   /** One line: what the rule finds. */
   description: string;
-  /** The repair, where one exists: safe repairs run by default, unsafe ones only with --unsafe. */
-  fix: { safety: 'safe' | 'unsafe'; description: string } | null;
+  /**
+   * The repair, where one exists: safe repairs run by default, unsafe ones only with --unsafe.
+   * `leaves` names the kinds of finding it cannot take away: those are kept as they are, and named.
+   */
+  fix: { safety: 'safe' | 'unsafe'; description: string; leaves?: readonly string[] } | null;
   /** Catalogue entry in format-and-failures.md §8, where there is one. */
   catalogue?: string;
 }
@@ -52,4 +55,9 @@ export interface Rule {
 /** Builds a finding from a rule's own metadata. */
 export function report(meta: RuleMeta, at: EntryFacts | number, message: string, extra: Partial<Finding> = {}): Finding {
   return { code: meta.code, severity: meta.severity, line: typeof at === 'number' ? at : at.line, message, ...extra };
+}
+
+/** Whether the repair of a finding's rule takes the finding away (false: kept as it is, and named). */
+export function repairable(meta: RuleMeta, f: Finding): boolean {
+  return meta.fix !== null && !(f.kind !== undefined && meta.fix.leaves?.includes(f.kind));
 }

@@ -338,38 +338,55 @@ function imageIssues(turns: Turn[]): MessagesApiIssue[] {
 // the reported column is the offset in the compact serialization, which is what a JS client sends.
 function loneSurrogateIssues(body: unknown): MessagesApiIssue[] {
   const issues: MessagesApiIssue[] = [];
-  serializedLength(body, '', 0, issues);
+  serializedLength(body, issues);
   return issues;
 }
 
-/** Length of `JSON.stringify(value)`, walked in the same order so each string's offset in the body is known. */
-function serializedLength(value: unknown, path: string, offset: number, issues: MessagesApiIssue[]): number {
-  if (typeof value === 'string') {
-    checkString(value, path, offset, issues);
-    return JSON.stringify(value).length;
-  }
-  if (Array.isArray(value)) {
-    let length = 1;
-    value.forEach((item: unknown, i) => {
-      if (i > 0) length += 1;
-      length += isSerializable(item) ? serializedLength(item, join(path, String(i)), offset + length, issues) : 'null'.length;
-    });
-    return length + 1;
-  }
-  if (isRecord(value)) {
-    let length = 1;
-    let first = true;
-    for (const [key, item] of Object.entries(value)) {
-      if (!isSerializable(item)) continue;
-      if (!first) length += 1;
-      first = false;
-      checkString(key, join(path, key), offset + length, issues);
-      length += JSON.stringify(key).length + 1;
-      length += serializedLength(item, join(path, key), offset + length, issues);
+type Frame = { items: unknown[]; i: number; path: string } | { entries: [string, unknown][]; i: number; path: string };
+
+/**
+ * Length of `JSON.stringify(value)`, walked in the same order so each string's offset in the body
+ * is known. An explicit stack instead of recursion: a body may nest 10,000 levels deep.
+ */
+function serializedLength(value: unknown, issues: MessagesApiIssue[]): number {
+  let offset = 0;
+  const stack: Frame[] = [];
+  const open = (v: unknown, path: string) => {
+    if (typeof v === 'string') {
+      checkString(v, path, offset, issues);
+      offset += JSON.stringify(v).length;
+    } else if (Array.isArray(v)) {
+      offset += 1;
+      stack.push({ items: v, i: 0, path });
+    } else if (isRecord(v)) {
+      offset += 1;
+      stack.push({ entries: Object.entries(v).filter(([, item]) => isSerializable(item)), i: 0, path });
+    } else offset += JSON.stringify(v ?? null).length;
+  };
+  open(value, '');
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const count = 'items' in top ? top.items.length : top.entries.length;
+    if (top.i === count) {
+      offset += 1;
+      stack.pop();
+      continue;
     }
-    return length + 1;
+    if (top.i > 0) offset += 1;
+    if ('items' in top) {
+      const i = top.i++;
+      const item = top.items[i];
+      if (isSerializable(item)) open(item, join(top.path, String(i)));
+      else offset += 'null'.length;
+    } else {
+      const [key, item] = top.entries[top.i++]!;
+      const path = join(top.path, key);
+      checkString(key, path, offset, issues);
+      offset += JSON.stringify(key).length + 1;
+      open(item, path);
+    }
   }
-  return JSON.stringify(value ?? null).length;
+  return offset;
 }
 
 function isSerializable(value: unknown): boolean {

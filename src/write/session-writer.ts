@@ -3,6 +3,7 @@ import { jsonText, mapStrings } from './json-text.js';
 import { LONE_SURROGATE_CHAR } from '../read/session-reader.js';
 import { readLines } from '../read/line-reader.js';
 import { actionLine, type RecordEdit, type RepairAction } from '../plan/actions.js';
+import { blockRepairs, contentOf, repairedContent } from '../plan/blocks.js';
 
 export interface SessionRewrite {
   source: string;
@@ -135,8 +136,16 @@ const LONE_SURROGATES = new RegExp(LONE_SURROGATE_CHAR.source, 'g');
 const replaceLoneSurrogates = (s: string): string => s.replace(LONE_SURROGATES, '\uFFFD');
 
 function withoutLoneSurrogates(value: unknown): unknown {
-  // A signed thinking block must stay byte-identical.
+  // A signed thinking block must stay byte-identical: one holding a surrogate was left out before.
   return mapStrings(value, replaceLoneSurrogates, (o) => o.type === 'thinking');
+}
+
+/** The entry with the block repairs of src/plan/blocks.ts applied to its message content. */
+function withRepairedBlocks(entry: Record<string, unknown>, o: { shape: boolean; surrogates: boolean }): Record<string, unknown> {
+  const content = contentOf(entry);
+  const repairs = content ? blockRepairs(content, o) : [];
+  if (repairs.length > 0) (entry.message as { content: unknown[] }).content = repairedContent(content!, repairs);
+  return entry;
 }
 
 function editRecord(text: string, edit: RecordEdit): string {
@@ -144,7 +153,9 @@ function editRecord(text: string, edit: RecordEdit): string {
   const message = entry.message as { content?: unknown } | undefined;
   switch (edit.kind) {
     case 'replace-lone-surrogates':
-      return jsonText(withoutLoneSurrogates(entry));
+      return jsonText(withoutLoneSurrogates(withRepairedBlocks(entry, { shape: false, surrogates: true })));
+    case 'repair-blocks':
+      return jsonText(withRepairedBlocks(entry, { shape: true, surrogates: false }));
     case 'drop-blank-blocks':
       if (message && Array.isArray(message.content)) {
         message.content = message.content.filter((b: unknown) => !(typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text' && !/\S/.test(String((b as { text?: unknown }).text ?? ''))));

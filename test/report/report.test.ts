@@ -31,6 +31,28 @@ describe('report', () => {
     expect(r.counts.compactions).toBe(2);
   });
 
+  it('counts entries whose type names an Object.prototype member like any other type', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccrescue-report-'));
+    const file = join(dir, 'proto-types.jsonl');
+    const odd = ['__proto__', 'constructor', 'constructor', 'toString', 'hasOwnProperty'].map((type) => JSON.stringify({ type, note: 'unknown types pass through' }));
+    writeFileSync(file, [readFileSync(HEALTHY, 'utf8').trimEnd(), ...odd].join('\n') + '\n');
+    const r = await report(file);
+    const entries = r.counts.entries;
+    expect(Object.getPrototypeOf(entries)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(entries, '__proto__')?.value).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(entries, 'constructor')?.value).toBe(2);
+    expect(Object.getOwnPropertyDescriptor(entries, 'toString')?.value).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(entries, 'hasOwnProperty')?.value).toBe(1);
+    for (const n of Object.values(entries)) expect(Number.isInteger(n)).toBe(true);
+    const total = Object.values(entries).reduce((a, b) => a + b, 0);
+    expect(total).toBe(readFileSync(file, 'utf8').split('\n').filter(Boolean).length);
+    // The JSON output keeps every key, as an object of counts.
+    const json = JSON.parse(JSON.stringify(r)) as BugReport;
+    expect(Object.getOwnPropertyDescriptor(json.counts.entries, '__proto__')?.value).toBe(1);
+    expect(json.counts.entries.constructor).toBe(2);
+    expect(renderMarkdown(r)).toContain('__proto__ 1');
+  });
+
   it('lists the API errors: every logged retry with its status, and the error the user saw', async () => {
     const r = await report(OVERLOADED);
     const retries = r.api_errors.filter((e) => e.kind === 'system/api_error');

@@ -12,6 +12,7 @@ import { branchMessages } from '../../src/index/api-messages.js';
 import { validateMessagesRequest } from '../../src/validate/messages-api.js';
 import { ForeignFormatError, RecoveryFailed } from '../../src/errors.js';
 import { RULES } from '../../src/rules/registry.js';
+import { repairable, type Finding } from '../../src/rules/types.js';
 import { CORPUS } from '../helpers/corpus.js';
 import { joinLines, splitLines } from './damage.js';
 
@@ -67,7 +68,9 @@ export const ROOT = mkdtempSync(join(tmpdir(), 'ccrescue-property-'));
 let caseNo = 0;
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const UNFIXABLE = new Set(RULES.filter((r) => r.meta.fix === null).map((r) => r.meta.code));
+const META = new Map(RULES.map((r) => [r.meta.code, r.meta]));
+/** A finding no repair takes away: its rule has no fix, or the fix leaves its kind as it is. */
+const unfixable = (f: Finding) => !repairable(META.get(f.code)!, f);
 const PROTO_KEYS = Reflect.ownKeys(Object.prototype).map(String).sort();
 const ARRAY_PROTO_KEYS = Reflect.ownKeys(Array.prototype).map(String).sort();
 
@@ -191,10 +194,11 @@ async function checkRepaired(target: string, claudeDir: string, first: RecoverRe
   try {
     if (level === 'safety') return;
     const left = again.findings.filter((f) => f.severity !== 'notice');
-    // Findings no rule can repair (fix: null) stay; each must already have been in the damaged file.
+    // Findings no repair takes away (the rule has no fix, or its fix leaves their kind) stay; each
+    // must already have been in the damaged file.
     const unfixableBefore = new Map<string, number>();
-    for (const f of first.analysis.findings) if (f.severity !== 'notice' && UNFIXABLE.has(f.code)) unfixableBefore.set(f.code, (unfixableBefore.get(f.code) ?? 0) + 1);
-    const fixableLeft = left.filter((f) => !UNFIXABLE.has(f.code));
+    for (const f of first.analysis.findings) if (f.severity !== 'notice' && unfixable(f)) unfixableBefore.set(f.code, (unfixableBefore.get(f.code) ?? 0) + 1);
+    const fixableLeft = left.filter((f) => !unfixable(f));
     expect(fixableLeft, `the repaired session still has something to repair: ${fixableLeft.map((f) => f.code).join(', ')}`).toEqual([]);
     const unfixableLeft = new Map<string, number>();
     for (const f of left) unfixableLeft.set(f.code, (unfixableLeft.get(f.code) ?? 0) + 1);

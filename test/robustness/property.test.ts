@@ -12,7 +12,7 @@
 //   rule can repair, which the damaged file already had) and the branch a client would send from
 //   it passes the project's Messages API validator (as test/corpus.test.ts checks it).
 // Where a bug breaks an invariant, the property or case is `it.fails` with a `// BUG:` comment
-// naming it (B1…B15); apply the fix and flip it to `it`.
+// naming it (B1…B18); apply the fix and flip it to `it`.
 //
 // CCRESCUE_PROPERTY_RUNS=<n> multiplies every property's run count (10 for a long run);
 // CCRESCUE_PROPERTY_SEED=<n> runs the passing properties with another seed (the `it.fails` ones
@@ -140,21 +140,25 @@ describe('recover on damaged real sessions: the repair is complete and the Messa
   // B5 and B7 (fixed): the note on a missing start is written with parentUuid null mid-file; removing a
   // blank first prompt leaves the conversation starting mid-way). Shrunk: [5,[{"op":"delete-line","line":2}],"out"]
   it(`full / ${FAMILIES.deleted.title}`, () => runFamily(FAMILIES.deleted, 'full', 250, undefined, BUG_SEED), timeout(300_000));
-  // BUG: B8, B9 (the branch keeps both copies of a duplicated line and follows file order, not the
-  // parent chain). Shrunk: [0,[{"op":"duplicate-line","line":11,"to":0}],"out"]
-  it.fails(`full / ${FAMILIES.reordered.title}`, () => runFamily(FAMILIES.reordered, 'full', 250, undefined, BUG_SEED), timeout(300_000));
-  // BUG: B10 (NULs over a thinking block's fields: R14); B5 and B6 (NULs over a parentUuid key) are fixed.
+  // B8 and B9 (fixed): a line written before its own parent was taken for the conversation before
+  // its root, closing a loop; the branch followed file order, not the parent chain, and a result
+  // written after the next response was sent after it. Shrunk: [0,[{"op":"duplicate-line","line":11,"to":0}],"out"]
+  it(`full / ${FAMILIES.reordered.title}`, () => runFamily(FAMILIES.reordered, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  // B10 (fixed): NULs over a thinking block's fields (R14); B5 and B6 (fixed): NULs over a parentUuid key.
   // Shrunk: [6,[{"op":"nul-run","at":602546283,"length":914,"where":"overwrite"}],"new-session"],
   // [3,[{"op":"nul-run","at":651553128,"length":4463,"where":"overwrite"}],"out"]
-  it.fails(`full / ${FAMILIES.nul.title}`, () => runFamily(FAMILIES.nul, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.nul.title}`, () => runFamily(FAMILIES.nul, 'full', 250, undefined, BUG_SEED), timeout(300_000));
   // B6 (fixed): a bad byte in a key renames it, leaving no parentUuid.
   // Shrunk: [7,[{"op":"bad-utf8","at":672570637,"bytes":"ff","replace":false}],"out"]
   it(`full / ${FAMILIES.utf8.title}`, () => runFamily(FAMILIES.utf8, 'full', 250, undefined, BUG_SEED), timeout(300_000));
-  // BUG: B10 (a surrogate in a key renames the field), B15 (thinking blocks). B3 and B4 (fixed): lone
-  // surrogates in keys were kept, and ids holding one were copied unreplaced into links and synthetic results. Shrunk: [0,[{"op":"lone-surrogate","line":0,"nth":0,"escape":"\\ud800","where":"key"}],"out"]
-  it.fails(`full / ${FAMILIES.surrogates.title}`, () => runFamily(FAMILIES.surrogates, 'full', 250, undefined, BUG_SEED), timeout(300_000));
-  // BUG: B10, B11 (invalid-entry-shape has no repair, so wrongly typed message fields reach the API).
-  // Shrunk: [0,[{"op":"wrong-type","line":25,"path":"uuid","block":0,"value":[]}],"out"]
+  // B10 and B15 (fixed): a surrogate in a key renamed a block's field; a thinking block kept its lone
+  // surrogate. B3 and B4 (fixed): lone surrogates in keys were kept, and ids holding one were copied
+  // unreplaced into links and synthetic results. Shrunk: [0,[{"op":"lone-surrogate","line":0,"nth":0,"escape":"\\ud800","where":"key"}],"out"]
+  it(`full / ${FAMILIES.surrogates.title}`, () => runFamily(FAMILIES.surrogates, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  // BUG: B16, B17, B18 (blocks of types the rules do not check reach the API, see their cases below).
+  // B10 and B11 (fixed): invalid-entry-shape had no repair, so wrongly typed message fields reached
+  // the API; results of calls on entries the client never sends counted as answered.
+  // Shrunk: [0,[{"op":"wrong-type","line":0,"path":"message.content","block":0,"value":[{"type":"web_search_tool_result"}]},{"op":"wrong-type","line":0,"path":"uuid","block":0,"value":"<delete>"}],"out"]
   it.fails(`full / ${FAMILIES.types.title}`, () => runFamily(FAMILIES.types, 'full', 250, undefined, BUG_SEED), timeout(300_000));
   // B5 and B9 (fixed), reached through Object.prototype names as values.
   it(`full / ${FAMILIES.proto.title}`, () => runFamily(FAMILIES.proto, 'full', 250, undefined, BUG_SEED), timeout(300_000));
@@ -225,26 +229,46 @@ describe('bugs the properties found (shrunk counterexamples)', () => {
   // Fixed, was B7: src/plan/plan.ts planRepairs plans the first-prompt note only from the findings: when
   // blank-content removes the first prompt, the repaired conversation starts with an assistant message.
   it('B7: removing a blank first prompt leaves the conversation starting mid-way', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content.#.text', block: 0, value: ' ' }]));
-  // BUG: B8 src/index/session-index.ts loadedBranch adds message siblings and results marked
-  // `duplicate` (a replayed line with the same uuid): the branch sends the same tool_use twice (R7).
+  // Fixed, was B8: src/index/session-index.ts took the previous chain entry in file order for the
+  // conversation before a root: a tool_use line copied before its parent (and before the first
+  // prompt) made the first prompt a "restarted chain", bridged to that copy, which closed a loop;
+  // the repaired branch sent the call before its prompt (R4/R6). The branch now also holds one entry
+  // per uuid, and a result written after the next response is sent before it.
+  it('B8: a duplicated tool_use line is sent twice', replay(0, [{ op: 'duplicate-line', line: 11, to: 0 }]));
+  it('B8: a line moved before the first prompt closes a loop', replay(0, [{ op: 'duplicate-line', line: 0, to: 0 }, { op: 'swap-lines', a: 852623253, b: 0 }]));
+  it('B8: a parallel result swapped past the next response is sent after it', replay(5, [{ op: 'swap-lines', a: 104596697, b: 9 }]));
+  it('B8: a block line hanging off a progress entry that is not sent goes before the first prompt', replay(6, [{ op: 'swap-lines', a: 903674971, b: 220739202 }]));
   // B9 (fixed): the branch was sorted by file position; a line out of place breaks tool pairing (R4/R6)
   // while the analysis calls the session healthy.
-  it.fails('B8: a duplicated tool_use line is sent twice', replay(0, [{ op: 'duplicate-line', line: 11, to: 0 }]));
   it('B9: swapped lines are sent in file order, not chain order', replay(0, [{ op: 'swap-lines', a: 27, b: 25 }]));
-  // BUG: B10 invalid-entry-shape has no repair (fix: null), so a block the API refuses stays in the
-  // repaired session: here a tool_result whose tool_use_id key lost a byte (R6).
-  it.fails('B10: a tool_result without tool_use_id reaches the API', replay(2, [{ op: 'bad-utf8', at: 218170674, bytes: 'cut-4byte', replace: false }]));
-  // BUG: B11 src/index/session-index.ts buildIndex registers tool calls of an assistant entry that
-  // has no string uuid (so is on no branch): its results count as answered, no rule reports them,
-  // and the repaired branch holds a tool_result for a call it does not send (R6).
-  it.fails('B11: the results of a call on an entry with no uuid are not orphans to the rules', replay(0, [{ op: 'wrong-type', line: 25, path: 'uuid', block: 0, value: [] }]));
-  // BUG: B15 (by design today) src/write/session-writer.ts withoutLoneSurrogates leaves thinking
-  // blocks alone to keep their signature, so the repaired branch still carries the lone surrogate
-  // and the API refuses the whole body (R12); the second recover reports lone-surrogate again.
-  it.fails('B15: a lone surrogate in a thinking block is kept, and the API refuses the body', replay(3, [
+  // Fixed, was B10: invalid-entry-shape had no repair (fix: null), so a block the API refuses stayed
+  // in the repaired session: here a tool_result whose tool_use_id key lost a byte (R6). Blocks of the
+  // wrong shape are now left out (src/plan/blocks.ts), a thinking block needs a signature.
+  it('B10: a tool_result without tool_use_id reaches the API', replay(2, [{ op: 'bad-utf8', at: 218170674, bytes: 'cut-4byte', replace: false }]));
+  it('B10: NULs over a thinking block leave it without a signature (R14)', replay(3, [{ op: 'nul-run', at: 651553128, length: 4463, where: 'overwrite' }]));
+  it('B10: a tool_use whose input is not an object reaches the API (R8)', replay(4, [{ op: 'wrong-type', line: 3, path: 'message.content.#.input', block: 0, value: 'x' }]));
+  // Fixed, was B11: src/index/session-index.ts buildIndex registered tool calls of an assistant entry
+  // that has no string uuid (so is on no branch): its results counted as answered, no rule reported
+  // them, and the repaired branch held a tool_result for a call it does not send (R6). The same for
+  // an API error placeholder, which no client sends either.
+  it('B11: the results of a call on an entry with no uuid are not orphans to the rules', replay(0, [{ op: 'wrong-type', line: 25, path: 'uuid', block: 0, value: [] }]));
+  it('B11: the results of a call in an API error placeholder are not orphans to the rules', replay(0, [{ op: 'wrong-type', line: 639630058, path: 'isApiErrorMessage', block: 0, value: true }]));
+  // Fixed, was B15: src/write/session-writer.ts withoutLoneSurrogates left thinking blocks alone to
+  // keep their signature, so the repaired branch still carried the lone surrogate and the API
+  // refused the whole body (R12). Such a thinking block is now left out, kept in the snapshot.
+  it('B15: a lone surrogate in a thinking block is kept, and the API refuses the body', replay(3, [
     { op: 'lone-surrogate', line: 516663886, nth: 37264750, escape: '\\ud800', where: 'value' },
     { op: 'lone-surrogate', line: 447782965, nth: 665013491, escape: '\\ud83d', where: 'value' },
   ]));
+  // BUG: B16 no rule checks server tool results: a web_search_tool_result block with no
+  // server_tool_use before it (here in a user message) reaches the API (R9).
+  it.fails('B16: a server tool result without its server_tool_use reaches the API', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'web_search_tool_result' }] }]));
+  // BUG: B17 no rule checks where thinking blocks stand: a response whose first block is not thinking
+  // while it holds one, or whose last block is thinking, reaches the API (R14).
+  it.fails('B17: a response [text, redacted_thinking] reaches the API', replay(0, [{ op: 'wrong-type', line: 1, path: 'message.content', block: 0, value: [{ type: 'text', text: 'x' }, { type: 'redacted_thinking' }] }]));
+  // BUG: B18 blank-content passes over an empty text block beside other content, as clients drop it
+  // from a response (src/index/api-messages.ts withoutStrayWhitespace); in a user message it is sent (R11).
+  it.fails('B18: an empty text block beside another block of a user message reaches the API', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'unknown' }, { type: 'text', text: '' }] }]));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -322,10 +346,10 @@ describe('recover on hostile lines', () => {
     await expectRecovered(BASE, toBytes(lines));
   });
 
-  // BUG: B12 src/validate/messages-api.ts serializedLength walks the request recursively: the
-  // validator (the tests' oracle, and the e2e mock API's) overflows the stack on a deep tool input.
+  // Fixed, was B12: src/validate/messages-api.ts serializedLength walked the request recursively: the
+  // validator (the tests' oracle, and the e2e mock API's) overflowed the stack on a deep tool input.
   // recover itself copes: the session is healthy and copied byte for byte.
-  it.fails('reads a 10,000-deep object in a tool_use input (B12: the validator overflows)', async () => {
+  it('reads a 10,000-deep object in a tool_use input (B12: the validator overflows)', async () => {
     const lines = baseLines();
     const i = lineWhere(lines, isToolUseLine);
     lines[i] = lines[i]!.replace('"input":{', `"input":{"deep":${deepObject},`);
@@ -352,6 +376,15 @@ describe('recover on hostile lines', () => {
     const lines = baseLines();
     const i = lineWhere(lines, isToolResultLine);
     lines[i] = withField(lines[i]!, 'deep', deepArray).replace('"tool_use_id":"', '"note":"\\ud800","tool_use_id":"');
+    expect(await expectRecovered(BASE, toBytes(lines))).toBe('repaired');
+  });
+
+  // Fixed, was B12: src/read/session-reader.ts holdsLoneSurrogate walked a line recursively to
+  // confirm its lone surrogate: a 10,000-deep value before it overflowed the stack in the reader.
+  it('repairs a lone surrogate after a 10,000-deep value in its line (B12)', async () => {
+    const lines = baseLines();
+    const i = lineWhere(lines, isToolResultLine);
+    lines[i] = `{"deep":${deepObject},${lines[i]!.slice(1)}`.replace('"tool_use_id":"', '"note":"\\ud800","tool_use_id":"');
     expect(await expectRecovered(BASE, toBytes(lines))).toBe('repaired');
   });
 

@@ -73,8 +73,21 @@ ruleTester(rule, {
       findings: [{ line: 8, severity: 'error', message: 'line 8 has an unpaired UTF-16 surrogate' }],
     },
     {
-      name: 'a lone surrogate inside a signed thinking block',
-      noRecovery: 'the repair leaves thinking blocks byte-identical (their signature covers them), so the surrogate stays',
+      name: 'a lone surrogate in a record glued to the next one (a lost newline)',
+      session: () => {
+        const t = healthy();
+        t.user('Show the log.');
+        t.assistant(text('Mood: \ud83d'));
+        return t.replace(8, t.line(8) + t.line(9)).remove(9).write();
+      },
+      findings: [{ line: 8, severity: 'error', message: 'line 8 has an unpaired UTF-16 surrogate' }],
+      repaired: (messages) => {
+        expect(messages.at(-1)).toEqual({ role: 'assistant', content: [text('Mood: \ufffd')] });
+      },
+    },
+    {
+      // Its signature covers the text, so the surrogate cannot be replaced; the API refuses the block as it is.
+      name: 'a lone surrogate inside a signed thinking block: the block is left out',
       session: () => {
         const t = healthy();
         t.user('Pick an emoji.');
@@ -82,6 +95,25 @@ ruleTester(rule, {
         return t.write();
       },
       findings: [{ line: 9, severity: 'error', message: 'line 9 has an unpaired UTF-16 surrogate' }],
+      repaired: (messages) => {
+        expect(messages.at(-1)).toEqual({ role: 'assistant', content: [text('😀')] });
+      },
+    },
+    {
+      name: 'a lone surrogate inside a signed thinking block that shares its line with the answer',
+      session: () => {
+        const t = healthy();
+        t.user('Pick an emoji.');
+        const line = t.next;
+        t.assistant(text('😀'));
+        const entry = JSON.parse(t.line(line)) as { message: { content: unknown[] } };
+        entry.message.content.unshift(thinking('The user wants \ud83d'));
+        return t.replace(line, JSON.stringify(entry)).write();
+      },
+      findings: [{ line: 9, severity: 'error', message: 'line 9 has an unpaired UTF-16 surrogate' }],
+      repaired: (messages) => {
+        expect(messages.at(-1)).toEqual({ role: 'assistant', content: [text('😀')] });
+      },
     },
   ],
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   apiErrorBody,
@@ -378,6 +379,50 @@ describe('validateMessagesRequest', () => {
         path: 'metadata.k\uD800',
         message: `The request body is not valid JSON: no low surrogate in string: line 1 column ${offset + 1} (char ${offset})`,
       },
+    ]);
+  });
+});
+
+describe('validateMessagesRequest on lone surrogates anywhere (R12)', () => {
+  const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  /** Strings of code units around the surrogate range: pairs, lone halves, and plain characters. */
+  const units = fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)), maxLength: 4 });
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, units, fc.integer(), fc.constant(null), fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(units, tie('value'), { maxKeys: 3 })),
+  })).value;
+
+  it('reports each string or key holding one, at its offset in the compact serialization', () => {
+    fc.assert(
+      fc.property(json, (metadata) => {
+        const body = { model: 'm', messages: [user(text('hi'))], metadata };
+        const sent = JSON.stringify(body);
+        const issues = validateMessagesRequest(body).filter((i) => i.rule === 'R12');
+        let lone = 0;
+        const count = (v: unknown): void => {
+          if (typeof v === 'string') lone += LONE.test(v) ? 1 : 0;
+          else if (Array.isArray(v)) v.forEach(count);
+          else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) (lone += LONE.test(k) ? 1 : 0), count(x);
+        };
+        count(metadata);
+        expect(issues).toHaveLength(lone);
+        for (const issue of issues) {
+          const char = Number(/\(char (\d+)\)$/.exec(issue.message)![1]);
+          // A lone low surrogate is reported at its own escape, a lone high one just after its escape.
+          if (issue.message.includes('invalid high surrogate')) expect(sent.slice(char, char + 6)).toMatch(/^\\ud[c-f][0-9a-f]{2}$/);
+          else expect(sent.slice(char - 6, char)).toMatch(/^\\ud[89ab][0-9a-f]{2}$/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('walks a body nested 10,000 levels deep without overflowing the stack', () => {
+    const depth = 10_000;
+    const sent = `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"metadata":${'{"a":'.repeat(depth)}"x\\ud800"${'}'.repeat(depth)}}`;
+    const issues = validateMessagesRequest(JSON.parse(sent));
+    const char = sent.indexOf('\\ud800') + '\\ud800'.length;
+    expect(issues).toEqual([
+      { rule: 'R12', path: `metadata${'.a'.repeat(depth)}`, message: `The request body is not valid JSON: no low surrogate in string: line 1 column ${char + 1} (char ${char})` },
     ]);
   });
 });

@@ -55,6 +55,13 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
         enabled: settings.enabled,
         snapshots: settings.enabled ? new SnapshotKeeper(claudeDir, process.cwd()) : null,
       });
+      // Listening for the stop signals before the first line announces the guard: a supervisor may
+      // send SIGTERM as soon as it reads it. With a command, one that comes before the command runs
+      // is held and then passed on to it (killed at once, the guard would leave the command orphaned).
+      const stopped = command.length === 0 ? untilStopped() : null;
+      let early: NodeJS.Signals | null = null;
+      const hold = (signal: NodeJS.Signals): void => void (early ??= signal);
+      if (command.length > 0) for (const s of PASSED_ON) process.on(s, hold);
       const events: GuardEvent[] = [];
       const err = process.stderr;
       guard.on('event', (e) => {
@@ -70,23 +77,30 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
       try {
         if (command.length > 0) {
           const [bin, ...args] = command as [string, ...string[]];
-          exitCode = await runForeground(bin, args, {
+          const running = runForeground(bin, args, {
             cwd: process.cwd(),
             env: { ...process.env, ANTHROPIC_BASE_URL: guard.url },
             stdoutToStderr: flags.json,
             what: 'the command',
             notFound: 'not found',
           });
+          // The command is started and signals now reach it: the one held, too.
+          for (const s of PASSED_ON) process.off(s, hold);
+          if (early) process.kill(process.pid, early);
+          exitCode = await running;
           process.exitCode = exitCode;
         } else {
-          await untilStopped();
+          await stopped;
         }
       } finally {
         await guard.close();
       }
-      if (flags.json) process.stdout.write(JSON.stringify(jsonDoc(guard, api.url, settings, command, exitCode, events), null, 2) + '\n');
+      if (flags.json) process.stdout.write(JSON.stringify(jsonDoc(guard, guard.upstreamUrl, settings, command, exitCode, events), null, 2) + '\n');
     });
 }
+
+/** The signals runForeground passes on to the command. */
+const PASSED_ON = ['SIGTERM', 'SIGHUP'] as const;
 
 /** Runs until SIGINT, SIGTERM or SIGHUP. */
 function untilStopped(): Promise<void> {

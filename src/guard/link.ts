@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { waitForApi, type CheckEvent, type CheckResult } from '../resume/health.js';
+import { failureReason, waitForApi, type CheckEvent, type CheckResult } from '../resume/health.js';
 
 export interface LinkEvents {
   /** A request could not reach the upstream; checks begin. */
@@ -42,7 +42,11 @@ export class UpstreamLink extends EventEmitter<LinkEvents> {
 
   private async watch(): Promise<void> {
     const result = await waitForApi({
-      check: async () => (this.stopped ? { ok: true, status: null, reason: null, ms: 0 } : this.check()),
+      check: async () => {
+        if (this.stopped) return { ok: true, status: null, reason: null, ms: 0 };
+        // A check that throws has failed: it must not end the checks, or the link stays down for good.
+        return this.check().catch((err: unknown) => ({ ok: false, status: null, reason: failureReason(err), ms: 0 }));
+      },
       sleep: (ms) => this.sleep(ms),
       onCheck: (e) => {
         if (this.stopped) return;

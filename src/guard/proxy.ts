@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { apiDispatcher, checkOnce, failureReason, healthUrl, type CheckEvent, type CheckResult } from '../resume/health.js';
 import { InputError, RecoveryFailed } from '../errors.js';
 import { UpstreamLink } from './link.js';
-import type { SnapshotKeeper, SnapshotOutcome } from './snapshot.js';
+import { SESSION_FILE_WAIT_MS, type SnapshotKeeper, type SnapshotOutcome } from './snapshot.js';
 
 /** The guard listens here only: it is a local stand-in for the API, never reachable from elsewhere. */
 export const GUARD_HOST = '127.0.0.1';
@@ -113,7 +113,8 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
       server.listen(opts.port ?? 0, GUARD_HOST, () => resolve());
     });
     const guard = new Guard(server, (server.address() as AddressInfo).port, opts);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void guard.handle(req, res));
+    // A failure in one exchange ends that exchange, never the guard (and the command behind it).
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void guard.handle(req, res).catch(() => res.destroy()));
     server.on('connection', (socket: Socket) => {
       guard.sockets.add(socket);
       socket.once('close', () => guard.sockets.delete(socket));
@@ -132,8 +133,12 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
     return `http://${GUARD_HOST}:${this.port}`;
   }
 
+  /** The upstream as printed: without a user name or password the URL may hold. */
   get upstreamUrl(): string {
-    return this.upstream.href.replace(/\/$/, '');
+    const shown = new URL(this.upstream.href);
+    shown.username = '';
+    shown.password = '';
+    return shown.href.replace(/\/$/, '');
   }
 
   /** Stops listening, ends every connection and the checks, and waits for snapshots under way. */
@@ -161,6 +166,7 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
     res.once('close', () => gone.abort());
     const arrived = Date.now();
     let held = false;
+    let retried = false;
     for (;;) {
       if (this.enabled && this.link.isDown) {
         if (!held) {
@@ -186,6 +192,12 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
       }
       const outcome = await this.forward(req, res, body, streaming, sessionId);
       if (outcome.kind !== 'unreachable') return;
+      // A kept-alive connection the upstream closed meanwhile fails the same way as an outage: one
+      // more try on a fresh connection tells them apart before anything is held or reported.
+      if (!retried && !this.link.isDown && !this.closed && !gone.signal.aborted) {
+        retried = true;
+        continue;
+      }
       if (!this.enabled || this.closed) return sendError(res, 502, 'api_error', `ccrescue guard: ${this.upstreamUrl} could not be reached (${outcome.reason})`);
       const first = !this.link.isDown;
       this.link.markDown(outcome.reason);
@@ -243,11 +255,14 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
       arm();
       let answer: Dispatcher.ResponseData;
       try {
-        answer = await request(this.target(req.url ?? '/'), {
+        // The dispatcher is given the upstream's origin and the path as the client sent it: a URL
+        // built from the path would resolve dot segments and backslashes and re-encode characters.
+        answer = await this.dispatcher.request({
+          origin: this.upstream.origin,
+          path: this.target(req.url ?? '/'),
           method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
           headers: forwardedHeaders(req.headers),
           body: body.length > 0 || !['GET', 'HEAD'].includes(req.method ?? 'GET') ? body : null,
-          dispatcher: this.dispatcher,
           signal: ac.signal,
           // The watchdog and the client's own timeout judge time; the connection never does.
           headersTimeout: 0,
@@ -260,8 +275,15 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
         return { kind: 'done' };
       }
       arm();
-      res.writeHead(answer.statusCode, answeredHeaders(answer.headers));
-      res.flushHeaders();
+      try {
+        res.writeHead(answer.statusCode, answeredHeaders(answer.headers));
+        res.flushHeaders();
+      } catch (err) {
+        // A status or header Node will not write: the answer cannot be passed on.
+        answer.body.destroy();
+        sendError(res, 502, 'api_error', `ccrescue guard: ${this.upstreamUrl} sent an answer that cannot be passed on (${failureReason(err)})`);
+        return { kind: 'done' };
+      }
       try {
         for await (const chunk of answer.body as AsyncIterable<Buffer>) {
           arm();
@@ -292,19 +314,16 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
     }
   }
 
-  private target(path: string): URL {
-    const base = this.upstream.pathname.replace(/\/+$/, '');
-    const url = new URL(this.upstream.href);
-    const q = path.indexOf('?');
-    url.pathname = base + (q >= 0 ? path.slice(0, q) : path);
-    url.search = q >= 0 ? path.slice(q) : '';
-    return url;
+  /** The path sent upstream: the upstream's base path, then the client's path and query byte for byte. */
+  private target(path: string): string {
+    return this.upstream.pathname.replace(/\/+$/, '') + path;
   }
 
   /** Takes the session's snapshot, then reports the loss (once per session and outage when unreachable). */
   private async lost(cause: LostCause, sessionId: string | null, reason: string, bytes: number, blocks: number): Promise<void> {
     if (cause === 'unreachable' && sessionId !== null) this.snapshotted.add(sessionId);
-    const snapshot = sessionId !== null && this.opts.snapshots ? await this.opts.snapshots.take(sessionId) : null;
+    // A new session meets an outage with its first request, which can come before the client has written the file.
+    const snapshot = sessionId !== null && this.opts.snapshots ? await this.opts.snapshots.take(sessionId, cause === 'unreachable' ? SESSION_FILE_WAIT_MS : 0) : null;
     this.emit('event', { type: 'lost', cause, sessionId, reason, bytes, blocks, snapshot });
   }
 }
@@ -391,10 +410,19 @@ function answeredHeaders(headers: Record<string, string | string[] | undefined>)
   const out: OutgoingHttpHeaders = {};
   for (const [key, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(key) || named.has(key)) continue;
-    out[key] = value;
+    // undici decodes values as UTF-8 and Node writes them so, but refuses any character above
+    // U+00FF (an emoji, or invalid UTF-8 decoded as U+FFFD): such a value cannot be passed on.
+    // With a content-length, undici gives content-disposition as its UTF-8 bytes read as latin1
+    // (nodejs/node#46528): back to the text, or it would be encoded twice.
+    const text = key === 'content-disposition' && 'content-length' in headers && typeof value === 'string' ? Buffer.from(value, 'latin1').toString('utf8') : value;
+    const values = (Array.isArray(text) ? text : [text]).filter((v) => !UNWRITABLE.test(v));
+    if (values.length > 0) out[key] = Array.isArray(text) ? values : values[0];
   }
   return out;
 }
+
+/** What Node's checkInvalidHeaderChar refuses in a header value. */
+const UNWRITABLE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** Failures where nothing of an answer came: the request can be sent again once the upstream answers. */
 function isUnreachable(err: unknown): boolean {

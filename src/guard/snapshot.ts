@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { recover } from '../recover.js';
 import { AtomicFile } from '../write/atomic-file.js';
@@ -26,6 +27,13 @@ export interface SnapshotOutcome {
   /** Why no snapshot was written. */
   error: string | null;
 }
+
+/**
+ * How long a snapshot taken at an outage waits for the session file to appear: a new session's first
+ * request can reach the guard, and find the upstream unreachable, before the client has written its file.
+ */
+export const SESSION_FILE_WAIT_MS = 5_000;
+const SESSION_FILE_POLL_MS = 100;
 
 /** The snapshot of a live session lives beside it, named after it: `<id>.recovery.json`. */
 export function liveSnapshotPath(sessionFile: string): string {
@@ -80,31 +88,36 @@ export class SnapshotKeeper {
     private readonly cwd?: string,
   ) {}
 
-  take(sessionId: string): Promise<SnapshotOutcome> {
+  /** `waitForFileMs`: while the session has no file yet, look again every 100 ms for this long. */
+  take(sessionId: string, waitForFileMs = 0): Promise<SnapshotOutcome> {
     const queued = this.queued.get(sessionId);
     if (queued) return queued;
     const running = this.running.get(sessionId);
     if (running) {
       const next = running.then(() => {
         this.queued.delete(sessionId);
-        return this.start(sessionId);
+        return this.start(sessionId, waitForFileMs);
       });
       this.queued.set(sessionId, next);
       return next;
     }
-    return this.start(sessionId);
+    return this.start(sessionId, waitForFileMs);
   }
 
-  private start(sessionId: string): Promise<SnapshotOutcome> {
-    const run = this.run(sessionId).finally(() => {
+  private start(sessionId: string, waitForFileMs: number): Promise<SnapshotOutcome> {
+    const run = this.run(sessionId, waitForFileMs).finally(() => {
       if (this.running.get(sessionId) === run) this.running.delete(sessionId);
     });
     this.running.set(sessionId, run);
     return run;
   }
 
-  private async run(sessionId: string): Promise<SnapshotOutcome> {
-    const file = findSessionFile(this.claudeDir, sessionId, this.cwd);
+  private async run(sessionId: string, waitForFileMs: number): Promise<SnapshotOutcome> {
+    let file = findSessionFile(this.claudeDir, sessionId, this.cwd);
+    for (const until = Date.now() + waitForFileMs; file === null && isPlainSessionId(sessionId) && Date.now() < until; ) {
+      await sleep(SESSION_FILE_POLL_MS);
+      file = findSessionFile(this.claudeDir, sessionId, this.cwd);
+    }
     if (file === null) return { sessionId, file: null, snapshot: null, phase: null, pendingCalls: 0, error: `no session file for ${sessionId} under ${join(this.claudeDir, 'projects')} yet` };
     const job: SnapshotJob = { file, claudeDir: this.claudeDir, target: liveSnapshotPath(file) };
     const outcome = await new Promise<Omit<SnapshotOutcome, 'sessionId'>>((resolve) => {

@@ -53,6 +53,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** The body as it arrived, when the mock was started with `keepRawBodies`. */
+  raw?: string;
   valid: boolean;
   issues: MessagesApiIssue[];
   /** The scripted turn this request consumed, or null. */
@@ -72,6 +74,8 @@ export interface MockApiOptions {
   strictOrder?: boolean;
   /** Pause between two SSE events; a paced stream lets the client run tools before the message completes. */
   eventDelayMs?: number;
+  /** Keep each request's body as it arrived (`RecordedRequest.raw`), for byte comparisons. */
+  keepRawBodies?: boolean;
 }
 
 interface MockApiEvents {
@@ -188,6 +192,7 @@ export class MockApi extends EventEmitter<MockApiEvents> {
       turnIndex: null,
       answer: 'other',
     };
+    if (this.options.keepRawBodies === true) record.raw = raw;
     const requestId = `req_mock_${String(this.requests.length + 1).padStart(4, '0')}`;
     if (req.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) {
       this.record(record);

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { RecoverySnapshot } from '../../src/write/snapshot.js';
+import type { GuardEvent } from '../../src/guard/proxy.js';
 import { clientCommand, clientEnv, endAllRuns, makeHome, printModeArgs, runClient, sessionFileOf } from './client.js';
 import { startMockApi, type MockApi, type RecordedRequest, type ScriptedTurn } from './mock-api.js';
 import { blocksOfEntry, conversationEntries, describeExit, readSessionEntries, seedProject, type SessionEntry } from './scenarios.js';
@@ -53,29 +54,6 @@ function startGuard(args: string[], options: { cwd: string; env: Record<string, 
   });
   return { pid: child.pid, startedAt, exited };
 }
-
-interface CheckEvent {
-  attempt: number;
-  result: { ok: boolean; status: number | null; reason: string | null; ms: number };
-  streak: number;
-  nextInMs: number | null;
-}
-
-interface SnapshotOutcome {
-  sessionId: string;
-  file: string | null;
-  snapshot: string | null;
-  phase: string | null;
-  pendingCalls: number;
-  error: string | null;
-}
-
-type GuardEvent =
-  | { type: 'lost'; cause: 'silent' | 'dropped' | 'unreachable'; sessionId: string | null; reason: string; bytes: number; blocks: number; snapshot: SnapshotOutcome | null }
-  | { type: 'check'; check: CheckEvent }
-  | { type: 'back'; attempts: number; downMs: number; waiting: number }
-  | { type: 'gave-up'; sessionId: string | null; waitedMs: number; reason: string }
-  | { type: 'refused'; status: number; reason: string };
 
 interface GuardDoc {
   listen: string;

@@ -929,9 +929,10 @@ describe('nothing from a transcript is ever executed', () => {
     expect(dynamic.every((arg) => /^['"][^'"]+['"]$/.test(arg))).toBe(true);
     expect(hits(/new Worker\(/)).toEqual(['src/guard/snapshot.ts', 'src/scan/scan.ts']);
     expect(hits(/eval\s*:\s*true/)).toEqual([]);
-    // Signals: existence checks of recorded pids only (signal 0); launch.ts forwards the user's own signals to the client it started.
+    // Signals: existence checks of recorded pids only (signal 0); launch.ts forwards the user's own signals to the client it started;
+    // guard raises again, on itself, a stop signal that came before its command started, so that launch.ts passes it on.
     const kills = sources.flatMap((s) => [...s.text.matchAll(/\b(\w+)\.kill\(([^)]*)\)/g)].map((m) => `${s.path}: ${m[1]}.kill(${m[2]})`));
-    expect(kills.filter((k) => !/process\.kill\(pid, 0\)$/.test(k))).toEqual(['src/resume/launch.ts: child.kill(signal)']);
+    expect(kills.filter((k) => !/process\.kill\(pid, 0\)$/.test(k))).toEqual(['src/cli/guard-command.ts: process.kill(process.pid, early)', 'src/resume/launch.ts: child.kill(signal)']);
   });
 
   // Shell payloads in the user's prompt, a Bash command, file paths, a todo, and the session's cwd

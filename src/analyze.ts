@@ -12,6 +12,7 @@ import { findCommandProcesses } from './inspect/processes.js';
 import { pendingTodos, type PendingTodo } from './inspect/todos.js';
 import { ForeignFormatError, InputError } from './errors.js';
 import { encodeCwd } from './locate/claude-dir.js';
+import { earlierRepairs } from './locate/recoveries.js';
 
 /** Everything known about a session before any repair is planned. */
 export interface Analysis {
@@ -60,7 +61,7 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
   const index = buildIndex(scan);
   const loader = new EntryLoader(scan);
   const records = opts.clientRecords ?? (opts.claudeDir ? readClientRecords(opts.claudeDir) : []);
-  const clients = records.filter((c) => c.sessionId !== null && c.sessionId === index.sessionId);
+  const clients = records.filter((c) => c.sessionId !== null && c.sessionId === index.sessionId && (c.alive || !handledInPlace(file, c)));
   if (opts.projectDir !== undefined && !isDirectory(opts.projectDir)) throw new InputError(`${opts.projectDir}: --project-dir is not a directory`);
   const projectDir = opts.projectDir !== undefined ? resolve(opts.projectDir) : index.cwd && filedUnderCwd(file, index.cwd) && isDirectory(index.cwd) ? index.cwd : null;
   const forensics = await fileForensics({ index, loader, file, projectDir, claudeDir: opts.claudeDir, listAll: opts.listAllFiles ?? false, scope: opts.forensics ?? 'all' });
@@ -88,6 +89,27 @@ export async function analyzeSession(file: string, opts: AnalyzeOptions): Promis
     lastUserRequest: lastPrompt?.promptPreview ?? null,
     healthy: !findings.some((f) => f.severity !== 'notice'),
   };
+}
+
+/**
+ * Whether a dead client's record predates an in-place recovery of this very file (a snapshot
+ * beside it names the file as both source and repair): that crash was reported and handled then,
+ * and the record, which ccrescue never removes, no longer says anything about the file.
+ */
+function handledInPlace(file: string, record: ClientRecord): boolean {
+  const path = resolve(file);
+  const repairs = earlierRepairs([dirname(path)]).get(path) ?? [];
+  if (repairs.length === 0) return false;
+  const recordTime = mtimeOf(record.file);
+  return repairs.some((r) => r.repairedFile === path && mtimeOf(r.snapshot) >= recordTime);
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**

@@ -121,6 +121,26 @@ describe('ccrescue recover --in-place', () => {
   });
 });
 
+describe('ccrescue recover --in-place on a crashed session', () => {
+  it('the dead client\'s record, older than the repair, no longer counts: a second run finds the session healthy', async () => {
+    const { claudeDir, file } = claudeDirWith(ORPHAN_AT_END, ORPHAN_SESSION_ID);
+    mkdirSync(join(claudeDir, 'sessions'));
+    const record = join(claudeDir, 'sessions', '999999.json');
+    writeFileSync(record, JSON.stringify({ pid: 999999, sessionId: ORPHAN_SESSION_ID, cwd: '/tmp/project', status: 'busy' }));
+    const before = JSON.parse(ccrescue(['recover', file, '--dry-run', '--json', '--claude-dir', claudeDir]).stdout) as { snapshot: { findings: { code: string }[] } };
+    expect(before.snapshot.findings.map((f) => f.code)).toContain('crashed-client');
+    expect(ccrescue(['recover', file, '--in-place', '--claude-dir', claudeDir]).code).toBe(0);
+    const again = JSON.parse(ccrescue(['recover', file, '--dry-run', '--json', '--claude-dir', claudeDir]).stdout) as { status: string; snapshot: { findings: { code: string }[] } };
+    expect(again.snapshot.findings.map((f) => f.code)).not.toContain('crashed-client');
+    expect(again.status).toBe('healthy');
+    // A client that crashed on the session after that repair is a new crash, and is reported.
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(record, JSON.stringify({ pid: 999999, sessionId: ORPHAN_SESSION_ID, cwd: '/tmp/project', status: 'busy' }));
+    const later = JSON.parse(ccrescue(['recover', file, '--dry-run', '--json', '--claude-dir', claudeDir]).stdout) as { snapshot: { findings: { code: string }[] } };
+    expect(later.snapshot.findings.map((f) => f.code)).toContain('crashed-client');
+  });
+});
+
 describe('ccrescue recover: live sessions', () => {
   function withProcessRecord(record: Record<string, unknown>) {
     const setup = claudeDirWith(ORPHAN_AT_END, ORPHAN_SESSION_ID);

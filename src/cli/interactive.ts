@@ -10,7 +10,8 @@ import { readClientRecords } from '../inspect/clients.js';
 import { discoverFiles } from '../scan/discover.js';
 import { scanFiles } from '../scan/scan.js';
 import type { ScanRow } from '../scan/scan-file.js';
-import { earlierRepairs, standingRepair } from '../scan/repair.js';
+import { standingRepair } from '../scan/repair.js';
+import { earlierRepairs } from '../locate/recoveries.js';
 import { Cancelled, InputError } from '../errors.js';
 
 /** The terminal the prompts use. */

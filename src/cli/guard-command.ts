@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadSettings, withFlags, type ResilienceSettings } from '../settings/settings.js';
 import { apiBaseUrl } from '../resume/health.js';
@@ -44,6 +46,7 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
     .action(async (flags: GuardFlags) => {
       const command = passthrough();
       if (command.length === 0 && flags.port === undefined) throw new InputError('guard: name a command after -- (e.g. ccrescue guard -- claude), or a --port to run the proxy alone');
+      if (command.length > 0 && !findExecutable(command[0]!)) throw new InputError(`${command[0]}: no such command${command[0]!.includes('/') ? '' : ' on PATH'}`);
       const settings = withFlags(loadSettings(flags.settings).settings, flags);
       const claudeDir = resolveClaudeDir(flags.claudeDir);
       const api = apiBaseUrl(process.env, { claudeDir, projectDir: process.cwd() });
@@ -97,6 +100,20 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
       }
       if (flags.json) process.stdout.write(JSON.stringify(jsonDoc(guard, guard.upstreamUrl, settings, command, exitCode, events), null, 2) + '\n');
     });
+}
+
+/** Whether `bin` names an executable file, directly (with a slash) or through PATH, as a shell would find it. */
+function findExecutable(bin: string): boolean {
+  const runnable = (path: string): boolean => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (bin.includes('/')) return runnable(bin);
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => runnable(join(dir || '.', bin)));
 }
 
 /** The signals runForeground passes on to the command. */

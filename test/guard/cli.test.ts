@@ -79,12 +79,13 @@ describe('ccrescue guard: usage', () => {
     expect(r.stderr).toContain('network_resilience.stream_timeout_ms');
   });
 
-  it('a command not found: one error line, no stack, a non-zero exit', () => {
+  it('a command not found: exit 2 and one line, before anything listens', () => {
     const r = ccrescue(['guard', '--', 'ccrescue-no-such-command-xyz'], { env: envFor('http://127.0.0.1:9') });
-    expect(r.code).not.toBe(0);
-    expect(r.code).not.toBeNull();
-    const errors = r.stderr.trim().split('\n').filter((l) => !l.startsWith('ccrescue guard: '));
-    expect(errors).toEqual(['ccrescue: ccrescue-no-such-command-xyz: cannot start the command (not found)']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ccrescue: ccrescue-no-such-command-xyz: no such command on PATH\n');
+    const path = ccrescue(['guard', '--', '/nonexistent/ccrescue-cmd'], { env: envFor('http://127.0.0.1:9') });
+    expect(path.code).toBe(2);
+    expect(path.stderr).toBe('ccrescue: /nonexistent/ccrescue-cmd: no such command\n');
     noStack(r.stderr);
   });
 });

@@ -7,26 +7,40 @@ export interface ApiMessage {
   content: unknown[];
 }
 
+/** One message a client sends from the branch: its entries, whose content blocks it holds in this order. */
+export interface SentMessage {
+  role: 'user' | 'assistant';
+  entries: EntryFacts[];
+}
+
 /**
  * The messages a client sends when it resumes the branch: user and assistant entries in file
  * order, the block lines of one API response merged into one message even when its tool results
  * were written between them, consecutive user entries merged, API-error placeholders left out.
+ * Entries in `omit` are left out as if they were not there (what a repair removes).
  */
-export function branchMessages(index: SessionIndex, loader: EntryLoader): ApiMessage[] {
-  const messages: (ApiMessage & { id?: string })[] = [];
+export function sentMessages(index: SessionIndex, omit?: ReadonlySet<EntryFacts>): SentMessage[] {
+  const messages: (SentMessage & { id?: string })[] = [];
   for (const e of index.branch) {
-    if ((e.type !== 'user' && e.type !== 'assistant') || e.isSidechain || e.isApiErrorMessage) continue;
-    const content = blocksOf(e, loader);
+    if ((e.type !== 'user' && e.type !== 'assistant') || e.isSidechain || e.isApiErrorMessage || omit?.has(e)) continue;
     const last = messages[messages.length - 1];
     if (e.type === 'assistant') {
       const beforeResults = messages[messages.length - 2];
-      if (last?.role === 'assistant' && sameMessage(last, e)) last.content.push(...content);
-      else if (last?.role === 'user' && beforeResults?.role === 'assistant' && sameMessage(beforeResults, e) && onlyToolResults(last)) beforeResults.content.push(...content);
-      else messages.push({ role: 'assistant', content, id: e.messageId });
-    } else if (last?.role === 'user') last.content.push(...content);
-    else messages.push({ role: 'user', content });
+      if (last?.role === 'assistant' && sameMessage(last, e)) last.entries.push(e);
+      else if (last?.role === 'user' && beforeResults?.role === 'assistant' && sameMessage(beforeResults, e) && onlyToolResults(last)) beforeResults.entries.push(e);
+      else messages.push({ role: 'assistant', entries: [e], id: e.messageId });
+    } else if (last?.role === 'user') last.entries.push(e);
+    else messages.push({ role: 'user', entries: [e] });
   }
-  return messages.map(({ role, content }) => ({ role, content: role === 'assistant' ? withoutStrayWhitespace(content) : content }));
+  return messages.map(({ role, entries }) => ({ role, entries }));
+}
+
+/** The messages of sentMessages with their content, as a client sends them. */
+export function branchMessages(index: SessionIndex, loader: EntryLoader): ApiMessage[] {
+  return sentMessages(index).map(({ role, entries }) => {
+    const content = entries.flatMap((e) => blocksOf(e, loader));
+    return { role, content: role === 'assistant' ? withoutStrayWhitespace(content) : content };
+  });
 }
 
 /**
@@ -39,7 +53,7 @@ function withoutStrayWhitespace(content: unknown[]): unknown[] {
 }
 
 const sameMessage = (m: { id?: string }, e: EntryFacts) => m.id !== undefined && m.id === e.messageId;
-const onlyToolResults = (m: ApiMessage) => m.content.every((b) => (b as { type?: unknown } | null)?.type === 'tool_result');
+const onlyToolResults = (m: SentMessage) => m.entries.every((e) => e.blocks.every((b) => b.type === 'tool_result'));
 
 function blocksOf(e: EntryFacts, loader: EntryLoader): unknown[] {
   const content = (loader.load(e)?.message as { content?: unknown } | undefined)?.content;

@@ -277,7 +277,7 @@ function callRef(call: ToolCall, loader: EntryLoader, agent: string | null): Cal
   const base = { id: call.id, tool: call.name, line: call.entry.line, agent, loader, entry: call.entry };
   const resultEntry = call.results[0] ?? null;
   if (!resultEntry) return { ...base, resultEntry, result: 'none' };
-  const block = resultEntry.blocks.find((b) => b.toolUseId === call.id);
+  const block = resultEntry.blocks.find((b) => b.type === 'tool_result' && b.toolUseId === call.id);
   if (block?.clientInterrupted) return { ...base, resultEntry, result: 'interrupted' };
   return { ...base, resultEntry, result: block?.isError ? 'error' : 'ok' };
 }

@@ -1,3 +1,5 @@
+import type { BlockRepair } from './blocks.js';
+
 /** Where a record sits: a physical line, and its position on that line (more than 0 only on glued lines). */
 export interface RecordRef {
   line: number;
@@ -28,8 +30,12 @@ export type RecordEdit =
   | { kind: 'result-to-text'; toolUseId: string }
   /** Unpaired surrogates replaced with U+FFFD; a thinking block holding one is left out (src/plan/blocks.ts). */
   | { kind: 'replace-lone-surrogates' }
-  /** Content blocks of the wrong shape left out, or rewritten where a tool_result names its call (src/plan/blocks.ts). */
-  | { kind: 'repair-blocks' };
+  /**
+   * Content blocks left out, or rewritten where a tool_result of the wrong shape names its call, as
+   * the plan decided them (src/plan/blocks.ts): positions in the record's content as it is read,
+   * so this edit comes before any other edit of the record's content.
+   */
+  | { kind: 'repair-blocks'; repairs: BlockRepair[] };
 
 /** The line an action is reported against. */
 export function actionLine(a: RepairAction): number {

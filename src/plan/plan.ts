@@ -8,7 +8,10 @@ import { connectionLostText } from '../write/connection-lost.js';
 import { THINKING_ONLY } from '../rules/unfinished-turn.js';
 import { jsonText } from '../write/json-text.js';
 import type { RepairAction } from './actions.js';
-import { blankBlock, blockRepairs, contentOf, repairedContent, thinkingBlock, type BlockRepair } from './blocks.js';
+import { blankBlock, blockRepairs, contentOf, dropAt, repairReason, repairedContent, thinkingBlock, withRepairs, type BlockRepair } from './blocks.js';
+import { entriesFollowedByUserMessage, entriesRemovedWhole, misplacedBlocks } from './placement.js';
+import { sentMessages } from '../index/api-messages.js';
+import { knownContentTag, serverToolUseTagOf } from '../validate/messages-api.js';
 
 /** A piece of the original that the repaired session leaves out, kept by name in the snapshot. */
 export interface LostAndFound {
@@ -35,7 +38,8 @@ const ENVELOPE_FIELDS = ['isSidechain', 'userType', 'cwd', 'sessionId', 'version
  */
 function syntheticUserEntry(beside: EntryFacts, source: Record<string, unknown>, parentUuid: string | null, offsetMs: number, fields: Record<string, unknown>): Record<string, unknown> {
   const entry: Record<string, unknown> = { parentUuid };
-  for (const k of ENVELOPE_FIELDS) if (source[k] !== undefined) entry[k] = source[k];
+  // A field of the wrong type is not copied: the new entry would carry the damage of its neighbour.
+  for (const k of ENVELOPE_FIELDS) if (typeof source[k] === (k === 'isSidechain' ? 'boolean' : 'string')) entry[k] = source[k];
   const at = Number.isNaN(beside.time) ? Date.now() : beside.time;
   return Object.assign(entry, { type: 'user', ...fields, uuid: randomUUID(), timestamp: new Date(at + offsetMs).toISOString() });
 }
@@ -71,14 +75,9 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
     }
   }
   // Entries left out of the repaired session, with the reason kept in the snapshot.
-  const removals = new Map<EntryFacts, string>();
-  const removeOnBranch = (lines: number[], reason: string) => {
-    for (const e of index.branch) if (lines.includes(e.line) && !removals.has(e)) removals.set(e, reason);
-  };
-  if (codes.has('blank-content')) removeOnBranch(findings.filter((f) => f.code === 'blank-content').map((f) => f.line), 'entry with no content');
+  const removals = entriesRemovedWhole(index, findings);
   const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.kind === THINKING_ONLY);
-  removeOnBranch(thinkingOnly.flatMap((f) => f.related ?? []), 'unfinished response with nothing but thinking');
-  planBlockRepairs(index, loader, codes.has('invalid-entry-shape'), actions, lostAndFound, removals);
+  planBlockRepairs(index, loader, codes.has('invalid-entry-shape'), actions, lostAndFound, removals, entriesFollowedByUserMessage(index, findings, active));
   planRemovals(index, removals, actions, lostAndFound, loader);
   const removedEntries: ReadonlySet<EntryFacts> = new Set(removals.keys());
   for (const f of findings) {
@@ -123,45 +122,74 @@ function planLineRepairs(index: SessionIndex, loader: EntryLoader, actions: Repa
 }
 
 /**
- * Content blocks the API refuses: blocks of the wrong shape (invalid-entry-shape) and thinking
- * blocks holding an unpaired surrogate (lone-surrogate) are left out, each kept in the snapshot, and
- * a tool_result of the wrong shape that names its call keeps answering it. A message left with
- * nothing to send, or a response left with nothing but thinking, is removed like a blank one.
+ * Content blocks the API refuses, each left out and kept in the snapshot: blocks of the wrong shape
+ * (invalid-entry-shape; a tool_result of the wrong shape that names its call keeps answering it),
+ * thinking blocks holding an unpaired surrogate (lone-surrogate), blocks of a type the API does not
+ * know (unknown-block-type; a tool_result holding one keeps answering its call, its content as JSON
+ * text), and in the messages a client sends, blank text blocks beside other content of a user entry
+ * (blank-content) and blocks out of place (orphaned-server-tool-result, misplaced-thinking). A
+ * message left with nothing to send, or a response left with nothing but thinking, is removed like
+ * a blank one. Placement is judged again on what is left, until nothing more goes: leaving out a
+ * block or an entry can join two messages into one turn. The edit names the blocks by position,
+ * so it is the first edit of the record's content (the surrogate edit, after it, judges its own).
  */
-function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: boolean, actions: RepairAction[], lost: LostAndFound[], removals: Map<EntryFacts, string>): void {
+function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: boolean, actions: RepairAction[], lost: LostAndFound[], removals: Map<EntryFacts, string>, breaksAfter: ReadonlySet<EntryFacts>): void {
   const planned = new Map<EntryFacts, { content: unknown[]; repairs: BlockRepair[]; left: unknown[] }>();
   const surrogates: EntryFacts[] = [];
+  const sent = new Set(sentMessages(index).flatMap((m) => m.entries));
+  const unknownType = (b: BlockFacts) => (b.untyped !== true && !knownContentTag(b.type)) || b.unknownPart === true;
+  const blankText = (b: BlockFacts) => b.type === 'text' && b.blank === true;
   for (const e of index.entries) {
     const surrogate = index.scan.damage.get(e.line)?.kinds.includes('lone-surrogate') === true;
     const shape = shapes && e.shapeProblem !== undefined;
+    // Unknown types go wherever they are: a repair can make a side branch the resumed one.
+    const types = (e.type === 'user' || e.type === 'assistant') && e.blocks.some(unknownType);
+    const blank = sent.has(e) && e.type === 'user' && e.blocks.some(blankText) && !e.blocks.every(blankText);
     if (surrogate) surrogates.push(e);
-    if (!surrogate && !shape) continue;
+    if (!surrogate && !shape && !types && !blank) continue;
     const content = contentOf(loader.load(e));
-    const repairs = content ? blockRepairs(content, { shape, surrogates: surrogate }) : [];
+    const repairs = content ? blockRepairs(content, { shape, surrogates: surrogate, types, blank }) : [];
     if (content && repairs.length > 0) planned.set(e, { content, repairs, left: repairedContent(content, repairs) });
   }
   // What each block left to a line carries: nothing (a blank text), thinking, or something to send.
   const kindOf = (b: unknown) => (blankBlock(b) ? 'blank' : thinkingBlock(b) ? 'thinking' : 'content');
   const factKind = (b: BlockFacts) => (b.blank ? 'blank' : b.type === 'thinking' || b.type === 'redacted_thinking' ? 'thinking' : 'content');
-  for (const [e, p] of planned) {
-    if (removals.has(e) || e.uuid === undefined) continue;
-    // A response is judged whole: the block lines of its message on the resumed branch.
-    const group = e.type === 'assistant' && index.branchSet.has(e) ? messageOf(index, e) : [e];
-    const left = group.flatMap((g) => planned.get(g)?.left.map(kindOf) ?? g.blocks.map(factKind));
-    if (left.every((k) => k !== 'content')) {
-      // The final block of a response cannot be thinking: one with nothing else goes whole.
-      const reason = left.includes('thinking') ? 'response left with nothing but thinking once its unsendable blocks were left out' : 'message left with no content once its unsendable blocks were left out';
-      for (const g of group) if (!removals.has(g)) removals.set(g, reason);
-    } else if (p.left.every(blankBlock)) removals.set(e, 'entry left with no content once its unsendable blocks were left out');
+  const judgeRemovals = () => {
+    for (const [e, p] of planned) {
+      if (removals.has(e) || e.uuid === undefined) continue;
+      // A response is judged whole: the block lines of its message on the resumed branch.
+      const group = e.type === 'assistant' && index.branchSet.has(e) ? messageOf(index, e) : [e];
+      const left = group.filter((g) => !removals.has(g)).flatMap((g) => planned.get(g)?.left.map(kindOf) ?? g.blocks.map(factKind));
+      if (left.every((k) => k !== 'content')) {
+        // The final block of a response cannot be thinking: one with nothing else goes whole.
+        const reason = e.type === 'assistant' && left.includes('thinking') ? 'response left with nothing but thinking once its unsendable blocks were left out' : 'message left with no content once its unsendable blocks were left out';
+        for (const g of group) if (!removals.has(g)) removals.set(g, reason);
+      } else if (p.left.every(blankBlock)) removals.set(e, 'entry left with no content once its unsendable blocks were left out');
+    }
+  };
+  judgeRemovals();
+  for (;;) {
+    const dropped = (e: EntryFacts, at: number) => planned.get(e)?.repairs.some((r) => r.at === at && r.how === 'drop') ?? false;
+    const misplaced = misplacedBlocks(index, { entries: new Set(removals.keys()), blocks: dropped, breaksAfter }).filter((m) => m.entry.uuid !== undefined);
+    let added = 0;
+    for (const m of misplaced) {
+      const p = planned.get(m.entry);
+      const content = p?.content ?? contentOf(loader.load(m.entry));
+      // Facts and content are read from the same record: a block the facts place is in the content.
+      if (!content || m.at >= content.length) continue;
+      const repairs = withRepairs(p?.repairs ?? [], [dropAt(content, m.at, m.why === 'orphan-server-result' ? 'orphan' : 'misplaced')]);
+      planned.set(m.entry, { content, repairs, left: repairedContent(content, repairs) });
+      added++;
+    }
+    if (added === 0) break;
+    judgeRemovals();
   }
   for (const [e, p] of planned) {
     if (removals.has(e)) continue;
-    const byShape = p.repairs.filter((r) => r.why === 'shape');
-    if (byShape.length > 0) actions.push({ action: 'edit-record', at: refOf(e), edit: { kind: 'repair-blocks' }, safety: 'safe', detail: blockRepairDetail(byShape) });
-    for (const r of p.repairs) {
-      const reason = r.why === 'surrogate' ? 'thinking block holding an unpaired surrogate left out' : r.how === 'drop' ? `${r.what} block of the wrong shape left out` : 'tool_result of the wrong shape, as it was before its content was written as text';
-      lost.push({ line: e.line, reason, text: jsonText(p.content[r.at]) });
-    }
+    // The surrogate edit judges its own blocks again on the content this edit leaves.
+    const edits = p.repairs.filter((r) => r.why !== 'surrogate');
+    if (edits.length > 0) actions.push({ action: 'edit-record', at: refOf(e), edit: { kind: 'repair-blocks', repairs: edits }, safety: 'safe', detail: blockRepairDetail(edits) });
+    for (const r of p.repairs) lost.push({ line: e.line, reason: repairReason(r), text: jsonText(p.content[r.at]) });
   }
   for (const e of surrogates) {
     if (removals.has(e)) continue;
@@ -171,12 +199,25 @@ function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: bool
   }
 }
 
+/** One phrase per kind of repair: `a tool_use block of the wrong shape left out (kept in the snapshot)`. */
 function blockRepairDetail(repairs: BlockRepair[]): string {
-  const dropped = repairs.filter((r) => r.how === 'drop').map((r) => r.what);
-  const rewritten = repairs.length - dropped.length;
   const parts: string[] = [];
-  if (dropped.length > 0) parts.push(`${dropped.length === 1 ? `a ${dropped[0]} block` : `${dropped.length} blocks (${[...new Set(dropped)].join(', ')})`} of the wrong shape left out (kept in the snapshot)`);
-  if (rewritten > 0) parts.push(`${rewritten === 1 ? 'a tool_result' : `${rewritten} tool_results`} of the wrong shape kept with ${rewritten === 1 ? 'its' : 'their'} content as JSON text`);
+  const drops = (why: BlockRepair['why']) => repairs.filter((r) => r.why === why && r.how === 'drop').map((r) => r.what);
+  const kept = ' left out (kept in the snapshot)';
+  const each = (list: string[], one: (w: string) => string, many: (n: number, ws: string) => string) => {
+    if (list.length > 0) parts.push((list.length === 1 ? one(list[0]!) : many(list.length, [...new Set(list)].join(', '))) + kept);
+  };
+  each(drops('shape'), (w) => `a ${w} block of the wrong shape`, (n, ws) => `${n} blocks (${ws}) of the wrong shape`);
+  const rewritten = (why: BlockRepair['why'], what: string) => {
+    const n = repairs.filter((r) => r.why === why && r.how === 'rewrite').length;
+    if (n > 0) parts.push(`${n === 1 ? 'a tool_result' : `${n} tool_results`} ${what} kept with ${n === 1 ? 'its' : 'their'} content as JSON text`);
+  };
+  rewritten('shape', 'of the wrong shape');
+  each(drops('type'), (w) => `a block of type ${w}, which the API does not know,`, (n, ws) => `${n} blocks of types ${ws}, which the API does not know,`);
+  rewritten('type', 'holding blocks of a type the API does not take there');
+  each(drops('blank'), () => 'an empty text block beside other content', (n) => `${n} empty text blocks beside other content`);
+  each(drops('orphan'), (w) => `a ${w} block without its ${serverToolUseTagOf(w)} before it`, (n, ws) => `${n} blocks (${ws}) without their use before them`);
+  each(drops('misplaced'), (w) => `a ${w} block out of place`, (n, ws) => `${n} blocks (${ws}) out of place`);
   return parts.join('; ');
 }
 

@@ -2,11 +2,12 @@
 // (test/read/skim.test.ts compares both paths on every corpus line).
 
 import { blockOk } from './schema.js';
+import { TOOL_RESULT_CONTENT_TAGS } from '../validate/messages-api.js';
 
 /** What the rules need to know of one content block; the content itself stays on disk. */
 export interface BlockFacts {
   type: string;
-  /** tool_use / server_tool_use id. */
+  /** tool_use / server_tool_use / mcp_tool_use id. */
   id?: string;
   /** tool_use name. */
   name?: string;
@@ -23,6 +24,10 @@ export interface BlockFacts {
   connectionLost?: boolean;
   /** tool_use of the wrong shape (an id, name or input of the wrong type): the repair drops it, so it answers nothing. */
   malformed?: boolean;
+  /** A block with no string type, or no object at all: a shape problem, not a type the API does not know. */
+  untyped?: boolean;
+  /** tool_result whose content holds a block of a type the API does not take there (a typed one: an untyped one is a shape problem). */
+  unknownPart?: boolean;
 }
 
 /** Compact facts about one JSON entry of a session file. */
@@ -107,6 +112,8 @@ const TEXT: BlockFacts = Object.freeze({ type: 'text' });
 const BLANK_TEXT: BlockFacts = Object.freeze({ type: 'text', blank: true });
 const THINKING: BlockFacts = Object.freeze({ type: 'thinking' });
 const UNSIGNED_THINKING: BlockFacts = Object.freeze({ type: 'thinking', unsigned: true });
+const UNTYPED: BlockFacts = Object.freeze({ type: 'unknown', untyped: true });
+const NOT_AN_OBJECT: BlockFacts = Object.freeze({ type: 'invalid', untyped: true });
 const PLAIN = new Map<string, BlockFacts>();
 const plain = (type: string): BlockFacts => {
   let facts = PLAIN.get(type);
@@ -118,7 +125,8 @@ const plain = (type: string): BlockFacts => {
 };
 
 function blockFacts(block: Json): BlockFacts {
-  const type = str(block.type) ?? 'unknown';
+  const type = str(block.type);
+  if (type === undefined) return UNTYPED;
   switch (type) {
     case 'text':
       return typeof block.text === 'string' && !isBlank(block.text) ? TEXT : BLANK_TEXT;
@@ -127,16 +135,19 @@ function blockFacts(block: Json): BlockFacts {
     case 'tool_use':
       return blockOk(block) ? { type, id: str(block.id), name: str(block.name) } : { type, id: str(block.id), name: str(block.name), malformed: true };
     case 'server_tool_use':
+    case 'mcp_tool_use':
       return { type, id: str(block.id), name: str(block.name) };
     case 'tool_result': {
       const text = resultText(block);
       const facts: BlockFacts = { type, toolUseId: str(block.tool_use_id), isError: block.is_error === true };
       if (text.startsWith(INTERRUPTED_BY_CLIENT_PREFIX)) facts.clientInterrupted = true;
       if (text.startsWith(CONNECTION_LOST_PREFIX)) facts.connectionLost = true;
+      if (Array.isArray(block.content) && block.content.some((p) => typeof (p as Json | null)?.type === 'string' && !TOOL_RESULT_CONTENT_TAGS.includes((p as Json).type as string))) facts.unknownPart = true;
       return facts;
     }
     default:
-      return plain(type);
+      // A server tool's result (web_search_tool_result, advisor_tool_result…) names its server_tool_use.
+      return type.endsWith('_tool_result') ? { type, toolUseId: str(block.tool_use_id) } : plain(type);
   }
 }
 
@@ -187,7 +198,7 @@ export function entryFacts(entry: Json, index: number, line: number, part: numbe
 }
 
 function toBlockFacts(block: unknown): BlockFacts {
-  return typeof block === 'object' && block !== null ? blockFacts(block as Json) : plain('invalid');
+  return typeof block === 'object' && block !== null ? blockFacts(block as Json) : NOT_AN_OBJECT;
 }
 
 function noteUserText(facts: EntryFacts, text: string): void {

@@ -2,12 +2,18 @@ import type { EntryFacts } from '../read/facts.js';
 import { messageOf } from '../index/session-index.js';
 import { report, type Finding, type Rule, type RuleMeta } from './types.js';
 
+/** The finding kind of a blank text block beside other content of a user entry: its repair leaves out the block, not the entry. */
+export const BLANK_BLOCK = 'blank-block';
+
 const meta: RuleMeta = {
   code: 'blank-content',
   severity: 'error',
   description:
-    'A message on the resumed branch has no content but empty or whitespace-only text (a whitespace block beside real content is not reported: clients drop it before sending).',
-  fix: { safety: 'safe', description: 'Remove the empty entries and link their children to their parent.' },
+    'A message on the resumed branch has no content but empty or whitespace-only text, or a user message holds such a text block beside other content (the API refuses both; a whitespace block beside real content of a response is not reported: clients drop it before sending).',
+  fix: {
+    safety: 'safe',
+    description: 'Remove the empty entries and link their children to their parent; leave out an empty text block beside other content of a user entry, kept in the snapshot.',
+  },
   catalogue: 'C05',
 };
 
@@ -19,6 +25,11 @@ const rule: Rule = {
     for (const e of index.branch) {
       if (e.isApiErrorMessage || e.isSidechain) continue; // never sent (C15)
       if (e.type === 'user' && isBlankEntry(e)) findings.push(report(meta, e, 'user entry has no content but empty or whitespace-only text'));
+      else if (e.type === 'user' && e.blocks.some(isBlankText)) {
+        // Clients send a user message as it is (R11): only a response's stray whitespace is dropped.
+        const n = e.blocks.filter(isBlankText).length;
+        findings.push(report(meta, e, `user entry holds ${n === 1 ? 'an empty or whitespace-only text block' : `${n} empty or whitespace-only text blocks`} beside other content`, { kind: BLANK_BLOCK }));
+      }
       if (e.type !== 'assistant') continue;
       const key = e.messageId ?? `line:${e.line}`;
       if (seen.has(key)) continue;
@@ -30,5 +41,6 @@ const rule: Rule = {
   },
 };
 
+const isBlankText = (b: EntryFacts['blocks'][number]) => b.type === 'text' && b.blank === true;
 const isBlankEntry = (e: EntryFacts) => e.blocks.every((b) => b.blank);
 export default rule;

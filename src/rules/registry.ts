@@ -11,14 +11,17 @@ import duplicateToolUseId from './duplicate-tool-use-id.js';
 import interruptMarker from './interrupt-marker.js';
 import invalidEntryShape from './invalid-entry-shape.js';
 import invalidUtf8 from './invalid-utf8.js';
+import misplacedThinking from './misplaced-thinking.js';
 import loneSurrogate from './lone-surrogate.js';
 import notAnEntry from './not-an-entry.js';
 import nulBytes from './nul-bytes.js';
 import orphanedToolResult from './orphaned-tool-result.js';
+import orphanedServerToolResult from './orphaned-server-tool-result.js';
 import orphanedToolUse from './orphaned-tool-use.js';
 import tornLine from './torn-line.js';
 import truncatedTail from './truncated-tail.js';
 import unfinishedTurn from './unfinished-turn.js';
+import unknownBlockType from './unknown-block-type.js';
 import untrackedSideEffect from './untracked-side-effect.js';
 import pathOutsideProject from './path-outside-project.js';
 import survivingProcess from './surviving-process.js';
@@ -37,8 +40,11 @@ export const RULES: readonly Rule[] = [
   conversationStartsMidWay,
   orphanedToolUse,
   orphanedToolResult,
+  orphanedServerToolResult,
   duplicateToolUseId,
+  unknownBlockType,
   blankContent,
+  misplacedThinking,
   unfinishedTurn,
   apiError,
   interruptMarker,

@@ -52,7 +52,64 @@ export function betasOf(header: string | readonly string[] | undefined): string[
 
 const MAX_IMAGES = 100;
 const MAX_IMAGE_BASE64_BYTES = 5_242_880;
-const TOOL_RESULT_CONTENT_TAGS = ['document', 'image', 'search_result', 'text', 'tool_reference'];
+/** The block types the API takes in a tool_result's content (R8). */
+export const TOOL_RESULT_CONTENT_TAGS: readonly string[] = ['document', 'image', 'search_result', 'text', 'tool_reference'];
+
+/**
+ * The content block types the API takes in a message: those format-and-failures.md names (§2.2,
+ * the R8 list of §9.2, the server tools' `*_tool_result` blocks of R9), and the others the pinned
+ * 2.1.328 client (test/clients) knows as request content: more server tools' results, the MCP
+ * connector's blocks, `compaction`, `fallback` (a model fallback, sent back as it came),
+ * `connector_text`, `mid_conv_system` and the `tool_addition` / `tool_removal` of per-turn
+ * control. The real list grows with the betas a request names; any other type is refused (R8).
+ */
+export const MESSAGE_CONTENT_TAGS: readonly string[] = [
+  'advisor_tool_result',
+  'bash_code_execution_tool_result',
+  'code_execution_tool_result',
+  'compaction',
+  'connector_text',
+  'container_upload',
+  'document',
+  'fallback',
+  'image',
+  'mcp_tool_listing',
+  'mcp_tool_result',
+  'mcp_tool_use',
+  'mid_conv_system',
+  'redacted_thinking',
+  'search_result',
+  'server_tool_use',
+  'text',
+  'text_editor_code_execution_tool_result',
+  'thinking',
+  'tool_addition',
+  'tool_reference',
+  'tool_removal',
+  'tool_result',
+  'tool_search_tool_result',
+  'tool_use',
+  'web_fetch_tool_result',
+  'web_search_tool_result',
+];
+const MESSAGE_CONTENT_TAG_SET: ReadonlySet<string> = new Set(MESSAGE_CONTENT_TAGS);
+
+/** Whether the API knows a content block of this type. */
+export const knownContentTag = (type: unknown): boolean => typeof type === 'string' && MESSAGE_CONTENT_TAG_SET.has(type);
+
+/** Whether a block of this type is a server tool's result, which must follow its use in the same assistant message (R9). */
+export const serverToolResultTag = (type: unknown): boolean => knownContentTag(type) && type !== 'tool_result' && (type as string).endsWith('_tool_result');
+
+/** The block a server tool result answers: an `mcp_tool_use` for an `mcp_tool_result`, else a `server_tool_use`. */
+export const serverToolUseTagOf = (resultType: string): string => (resultType === 'mcp_tool_result' ? 'mcp_tool_use' : 'server_tool_use');
+
+/** The pydantic-style refusal of a block whose discriminator is missing or unknown, or null when the tag is one of `tags`. */
+function tagIssue(tag: unknown, tags: readonly string[], path: string): MessagesApiIssue | null {
+  if (typeof tag !== 'string') return { rule: 'R8', path, message: `${path}: Unable to extract tag using discriminator 'type'` };
+  if (tags.includes(tag)) return null;
+  const expected = tags.map((t) => `'${t}'`).join(', ');
+  return { rule: 'R8', path, message: `${path}: Input tag '${tag}' found using 'type' does not match any of the expected tags: ${expected}` };
+}
 
 type Block = Record<string, unknown>;
 
@@ -136,6 +193,8 @@ function messageIssues(role: unknown, blocks: LocatedBlock[], index: number, isL
 }
 
 function blockShapeIssues(block: Block, path: string): MessagesApiIssue[] {
+  const unknownTag = tagIssue(block.type, MESSAGE_CONTENT_TAGS, path);
+  if (unknownTag) return [unknownTag];
   if (block.type === 'text') {
     const text = typeof block.text === 'string' ? block.text : '';
     if (text === '') return [{ rule: 'R11', path, message: 'messages: text content blocks must be non-empty' }];
@@ -153,20 +212,8 @@ function toolResultContentIssues(content: unknown, path: string): MessagesApiIss
   if (content === undefined || typeof content === 'string') return [];
   if (!Array.isArray(content)) return [{ rule: 'R8', path, message: `${path}: Input should be a valid list` }];
   return content.flatMap((part: unknown, k): MessagesApiIssue[] => {
-    const partPath = `${path}.${k}`;
-    const tag = isRecord(part) ? part.type : undefined;
-    if (typeof tag !== 'string') {
-      return [{ rule: 'R8', path: partPath, message: `${partPath}: Unable to extract tag using discriminator 'type'` }];
-    }
-    if (TOOL_RESULT_CONTENT_TAGS.includes(tag)) return [];
-    const expected = TOOL_RESULT_CONTENT_TAGS.map((t) => `'${t}'`).join(', ');
-    return [
-      {
-        rule: 'R8',
-        path: partPath,
-        message: `${partPath}: Input tag '${tag}' found using 'type' does not match any of the expected tags: ${expected}`,
-      },
-    ];
+    const issue = tagIssue(isRecord(part) ? part.type : undefined, TOOL_RESULT_CONTENT_TAGS, `${path}.${k}`);
+    return issue ? [issue] : [];
   });
 }
 
@@ -255,16 +302,17 @@ function unexpectedResultIssues(turn: Turn, isFirstTurn: boolean, previousUses: 
 }
 
 function serverToolIssues(turn: Turn): MessagesApiIssue[] {
-  const used = new Set<unknown>();
+  const used = new Map<unknown, string>();
   const issues: MessagesApiIssue[] = [];
   for (const { block, path } of turn.blocks) {
     const type = String(block.type);
-    if (type === 'server_tool_use' && turn.role === 'assistant') used.add(block.id);
-    if (type === 'tool_result' || !type.endsWith('_tool_result') || used.has(block.tool_use_id)) continue;
+    if ((type === 'server_tool_use' || type === 'mcp_tool_use') && turn.role === 'assistant') used.set(block.id, type);
+    const use = serverToolUseTagOf(type);
+    if (type === 'tool_result' || !type.endsWith('_tool_result') || used.get(block.tool_use_id) === use) continue;
     issues.push({
       rule: 'R9',
       path,
-      message: `${path}: unexpected \`tool_use_id\` found in \`${type}\` blocks: ${String(block.tool_use_id)}. Each \`${type}\` block must have a corresponding \`server_tool_use\` block before it.`,
+      message: `${path}: unexpected \`tool_use_id\` found in \`${type}\` blocks: ${String(block.tool_use_id)}. Each \`${type}\` block must have a corresponding \`${use}\` block before it.`,
     });
   }
   return issues;

@@ -3,7 +3,7 @@ import { jsonText, mapStrings } from './json-text.js';
 import { LONE_SURROGATE_CHAR } from '../read/session-reader.js';
 import { readLines } from '../read/line-reader.js';
 import { actionLine, type RecordEdit, type RepairAction } from '../plan/actions.js';
-import { blockRepairs, contentOf, repairedContent } from '../plan/blocks.js';
+import { blockRepairs, contentOf, repairedContent, type BlockRepair } from '../plan/blocks.js';
 
 export interface SessionRewrite {
   source: string;
@@ -140,10 +140,10 @@ function withoutLoneSurrogates(value: unknown): unknown {
   return mapStrings(value, replaceLoneSurrogates, (o) => o.type === 'thinking');
 }
 
-/** The entry with the block repairs of src/plan/blocks.ts applied to its message content. */
-function withRepairedBlocks(entry: Record<string, unknown>, o: { shape: boolean; surrogates: boolean }): Record<string, unknown> {
+/** The entry with block repairs of src/plan/blocks.ts applied to its message content: those given, or those judged on it. */
+function withRepairedBlocks(entry: Record<string, unknown>, o: { surrogates: boolean } | readonly BlockRepair[]): Record<string, unknown> {
   const content = contentOf(entry);
-  const repairs = content ? blockRepairs(content, o) : [];
+  const repairs = content === null ? [] : 'surrogates' in o ? blockRepairs(content, { shape: false, ...o }) : o;
   if (repairs.length > 0) (entry.message as { content: unknown[] }).content = repairedContent(content!, repairs);
   return entry;
 }
@@ -153,9 +153,9 @@ function editRecord(text: string, edit: RecordEdit): string {
   const message = entry.message as { content?: unknown } | undefined;
   switch (edit.kind) {
     case 'replace-lone-surrogates':
-      return jsonText(withoutLoneSurrogates(withRepairedBlocks(entry, { shape: false, surrogates: true })));
+      return jsonText(withoutLoneSurrogates(withRepairedBlocks(entry, { surrogates: true })));
     case 'repair-blocks':
-      return jsonText(withRepairedBlocks(entry, { shape: true, surrogates: false }));
+      return jsonText(withRepairedBlocks(entry, edit.repairs));
     case 'drop-blank-blocks':
       if (message && Array.isArray(message.content)) {
         message.content = message.content.filter((b: unknown) => !(typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text' && !/\S/.test(String((b as { text?: unknown }).text ?? ''))));

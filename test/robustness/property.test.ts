@@ -12,7 +12,7 @@
 //   rule can repair, which the damaged file already had) and the branch a client would send from
 //   it passes the project's Messages API validator (as test/corpus.test.ts checks it).
 // Where a bug breaks an invariant, the property or case is `it.fails` with a `// BUG:` comment
-// naming it (B1…B18); apply the fix and flip it to `it`.
+// naming it (B1…B19); apply the fix and flip it to `it`.
 //
 // CCRESCUE_PROPERTY_RUNS=<n> multiplies every property's run count (10 for a long run);
 // CCRESCUE_PROPERTY_SEED=<n> runs the passing properties with another seed (the `it.fails` ones
@@ -155,11 +155,11 @@ describe('recover on damaged real sessions: the repair is complete and the Messa
   // surrogate. B3 and B4 (fixed): lone surrogates in keys were kept, and ids holding one were copied
   // unreplaced into links and synthetic results. Shrunk: [0,[{"op":"lone-surrogate","line":0,"nth":0,"escape":"\\ud800","where":"key"}],"out"]
   it(`full / ${FAMILIES.surrogates.title}`, () => runFamily(FAMILIES.surrogates, 'full', 250, undefined, BUG_SEED), timeout(300_000));
-  // BUG: B16, B17, B18 (blocks of types the rules do not check reach the API, see their cases below).
+  // B16, B17, B18 and B19 (fixed): blocks of types the rules did not check reached the API, see their cases below.
   // B10 and B11 (fixed): invalid-entry-shape had no repair, so wrongly typed message fields reached
   // the API; results of calls on entries the client never sends counted as answered.
   // Shrunk: [0,[{"op":"wrong-type","line":0,"path":"message.content","block":0,"value":[{"type":"web_search_tool_result"}]},{"op":"wrong-type","line":0,"path":"uuid","block":0,"value":"<delete>"}],"out"]
-  it.fails(`full / ${FAMILIES.types.title}`, () => runFamily(FAMILIES.types, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.types.title}`, () => runFamily(FAMILIES.types, 'full', 250, undefined, BUG_SEED), timeout(300_000));
   // B5 and B9 (fixed), reached through Object.prototype names as values.
   it(`full / ${FAMILIES.proto.title}`, () => runFamily(FAMILIES.proto, 'full', 250, undefined, BUG_SEED), timeout(300_000));
 });
@@ -260,15 +260,27 @@ describe('bugs the properties found (shrunk counterexamples)', () => {
     { op: 'lone-surrogate', line: 516663886, nth: 37264750, escape: '\\ud800', where: 'value' },
     { op: 'lone-surrogate', line: 447782965, nth: 665013491, escape: '\\ud83d', where: 'value' },
   ]));
-  // BUG: B16 no rule checks server tool results: a web_search_tool_result block with no
-  // server_tool_use before it (here in a user message) reaches the API (R9).
-  it.fails('B16: a server tool result without its server_tool_use reaches the API', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'web_search_tool_result' }] }]));
-  // BUG: B17 no rule checks where thinking blocks stand: a response whose first block is not thinking
-  // while it holds one, or whose last block is thinking, reaches the API (R14).
-  it.fails('B17: a response [text, redacted_thinking] reaches the API', replay(0, [{ op: 'wrong-type', line: 1, path: 'message.content', block: 0, value: [{ type: 'text', text: 'x' }, { type: 'redacted_thinking' }] }]));
-  // BUG: B18 blank-content passes over an empty text block beside other content, as clients drop it
-  // from a response (src/index/api-messages.ts withoutStrayWhitespace); in a user message it is sent (R11).
-  it.fails('B18: an empty text block beside another block of a user message reaches the API', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'unknown' }, { type: 'text', text: '' }] }]));
+  // Fixed, was B16: no rule checked server tool results: a web_search_tool_result block with no
+  // server_tool_use before it (here in a user message) reached the API (R9). orphaned-server-tool-result
+  // now leaves it out, kept in the snapshot (src/plan/placement.ts).
+  it('B16: a server tool result without its server_tool_use reaches the API', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'web_search_tool_result' }] }]));
+  // Fixed, was B17: no rule checked where thinking blocks stand: a response whose first block is not
+  // thinking while it holds one, or whose last block is thinking, reached the API (R14). misplaced-thinking
+  // now leaves such thinking blocks out, kept in the snapshot (src/plan/placement.ts).
+  it('B17: a response [text, redacted_thinking] reaches the API', replay(0, [{ op: 'wrong-type', line: 1, path: 'message.content', block: 0, value: [{ type: 'text', text: 'x' }, { type: 'redacted_thinking' }] }]));
+  // Fixed, was B18: blank-content passed over an empty text block beside other content, as clients drop
+  // it from a response (src/index/api-messages.ts withoutStrayWhitespace); in a user message it is sent
+  // (R11). blank-content now reports it there and the repair leaves it out, kept in the snapshot; the
+  // block of type "unknown" beside it is unknown-block-type's (the validator now refuses it, R8).
+  it('B18: an empty text block beside another block of a user message reaches the API', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'unknown' }, { type: 'text', text: '' }] }]));
+  // Fixed, was B19 (found by the wrong-types family once B16-B18 were fixed): a tool_result whose
+  // content holds a block of a type the API does not take there ("toString") reached the API (R8): the
+  // shape check takes any typed part. unknown-block-type now keeps the result answering its call, its
+  // content written as JSON text (src/plan/blocks.ts).
+  it('B19: a tool_result holding a content block of an unknown type reaches the API', replay(3, [
+    { op: 'wrong-type', line: 872415216, path: 'message.content.#.content', block: 0, value: [{ type: 'toString' }] },
+    { op: 'wrong-type', line: 0, path: 'uuid', block: 0, value: '' },
+  ]));
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import rule from '../../src/rules/blank-content.js';
-import { corpus, healthy, healthyCorpus, ruleTester, text, thinking, toolUse } from './helpers.js';
+import { corpus, healthy, healthyCorpus, ruleTester, text, thinking, toolResult, toolUse } from './helpers.js';
 
 ruleTester(rule, {
   valid: [
@@ -98,6 +98,44 @@ ruleTester(rule, {
         { line: 9, severity: 'error', message: 'assistant message has no content' },
         { line: 10, severity: 'error', message: 'assistant message has no content' },
       ],
+    },
+    {
+      name: 'an empty text block beside an image in a prompt: a user message is sent as it is (R11)',
+      session: () => {
+        const t = healthy();
+        t.user([{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }, text('')]);
+        t.assistant(text('A PNG screenshot.'));
+        return t.write();
+      },
+      findings: [{ line: 8, severity: 'error', message: 'user entry holds an empty or whitespace-only text block beside other content' }],
+      repaired: (messages) => expect(messages.at(-2)).toEqual({ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }),
+    },
+    {
+      name: 'whitespace text blocks after a tool result, in the same user entry',
+      session: () => {
+        const t = healthy();
+        t.user('Run it.');
+        t.assistant(toolUse('toolu_01RunItQw3Rt6Yu8Io1PaZx', 'Bash', { command: 'true' }));
+        t.user([toolResult('toolu_01RunItQw3Rt6Yu8Io1PaZx', 'ok'), text(' '), text('\n')]);
+        t.assistant(text('It ran.'));
+        return t.write();
+      },
+      findings: [{ line: 10, severity: 'error', message: 'user entry holds 2 empty or whitespace-only text blocks beside other content' }],
+      repaired: (messages) => expect(messages.at(-2)).toEqual({ role: 'user', content: [toolResult('toolu_01RunItQw3Rt6Yu8Io1PaZx', 'ok')] }),
+    },
+    {
+      name: 'the first prompt [unknown, empty text] (the B18 counterexample): both blocks go, and with them the prompt',
+      session: () => {
+        const t = healthy();
+        const first = JSON.parse(t.line(1)) as { message: { content: unknown } };
+        first.message.content = [{ type: 'unknown' }, { type: 'text', text: '' }];
+        return t.replace(1, JSON.stringify(first)).write();
+      },
+      findings: [{ line: 1, severity: 'error', message: 'user entry holds an empty or whitespace-only text block beside other content' }],
+      repaired: (messages) => {
+        expect((messages[0]!.content as { text?: string }[])[0]!.text).toMatch(/^\[Recovered session\]/);
+        expect(JSON.stringify(messages)).not.toContain('"unknown"');
+      },
     },
     {
       name: 'a user entry with only a whitespace text block',

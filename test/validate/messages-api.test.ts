@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   apiErrorBody,
   betasOf,
+  MESSAGE_CONTENT_TAGS,
   validateMessagesRequest,
   type MessagesApiIssue,
   type MessagesApiOptions,
@@ -86,6 +87,20 @@ const valid: ValidCase[] = [
   {
     name: 'R9: a server tool result after its use in the same message',
     messages: [user(text('Search')), assistant(serverToolUse('srvtoolu_a'), searchResult('srvtoolu_a'), text('Found it.'))],
+  },
+  {
+    name: 'R8/R9: blocks of types the API knows beyond the common ones',
+    messages: [
+      user(text('Read these'), { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'notes' } }, { type: 'search_result', source: 'kb', title: 'T', content: [text('r')] }),
+      assistant(serverToolUse('srvtoolu_f'), { type: 'web_fetch_tool_result', tool_use_id: 'srvtoolu_f', content: {} }, text('Fetched.')),
+    ],
+  },
+  {
+    name: 'R9: an MCP connector result after its mcp_tool_use',
+    messages: [
+      user(text('Ask the server')),
+      assistant({ type: 'mcp_tool_use', id: 'mcptoolu_a', name: 'echo', server_name: 'demo', input: {} }, { type: 'mcp_tool_result', tool_use_id: 'mcptoolu_a', content: [text('hi')] }, text('It said hi.')),
+    ],
   },
   { name: 'R10: the final assistant message may be empty', messages: [user(text('Hi')), assistant()] },
   { name: 'R12: a surrogate pair is well formed', messages: [user(text('Party \u{1F389} time'))] },
@@ -230,6 +245,54 @@ const invalid: InvalidCase[] = [
     ],
   },
   {
+    name: 'R8: a block of a type the API does not know, and one without a type',
+    messages: [user(text('Go'), { type: 'constructor' }), assistant(text('Ok.'), { text: 'untyped' })],
+    errors: [
+      {
+        rule: 'R8',
+        path: 'messages.0.content.1',
+        message: `messages.0.content.1: Input tag 'constructor' found using 'type' does not match any of the expected tags: ${MESSAGE_CONTENT_TAGS.map((t) => `'${t}'`).join(', ')}`,
+      },
+      { rule: 'R8', path: 'messages.1.content.1', message: "messages.1.content.1: Unable to extract tag using discriminator 'type'" },
+    ],
+  },
+  {
+    name: 'R8: the tags listed are the known ones, in order',
+    messages: [user({ type: 'input_text', text: 'Go' })],
+    errors: [
+      {
+        rule: 'R8',
+        path: 'messages.0.content.0',
+        message:
+          "messages.0.content.0: Input tag 'input_text' found using 'type' does not match any of the expected tags: 'advisor_tool_result', 'bash_code_execution_tool_result', 'code_execution_tool_result', 'compaction', 'connector_text', 'container_upload', 'document', 'fallback', 'image', 'mcp_tool_listing', 'mcp_tool_result', 'mcp_tool_use', 'mid_conv_system', 'redacted_thinking', 'search_result', 'server_tool_use', 'text', 'text_editor_code_execution_tool_result', 'thinking', 'tool_addition', 'tool_reference', 'tool_removal', 'tool_result', 'tool_search_tool_result', 'tool_use', 'web_fetch_tool_result', 'web_search_tool_result'",
+      },
+    ],
+  },
+  {
+    name: 'R9: a server tool result with no server_tool_use at all (B16)',
+    messages: [user(text('Search')), assistant(text('Searching.'), { type: 'web_search_tool_result' })],
+    errors: [
+      {
+        rule: 'R9',
+        path: 'messages.1.content.1',
+        message:
+          'messages.1.content.1: unexpected `tool_use_id` found in `web_search_tool_result` blocks: undefined. Each `web_search_tool_result` block must have a corresponding `server_tool_use` block before it.',
+      },
+    ],
+  },
+  {
+    name: 'R9: an mcp_tool_result answers an mcp_tool_use, not a server_tool_use',
+    messages: [user(text('Go')), assistant(serverToolUse('srvtoolu_m'), { type: 'mcp_tool_result', tool_use_id: 'srvtoolu_m', content: [] })],
+    errors: [
+      {
+        rule: 'R9',
+        path: 'messages.1.content.1',
+        message:
+          'messages.1.content.1: unexpected `tool_use_id` found in `mcp_tool_result` blocks: srvtoolu_m. Each `mcp_tool_result` block must have a corresponding `mcp_tool_use` block before it.',
+      },
+    ],
+  },
+  {
     name: 'R9: a server tool result before its use, and one in a user message',
     messages: [user(text('Search')), assistant(searchResult('srvtoolu_a'), serverToolUse('srvtoolu_a')), user(searchResult('srvtoolu_a'))],
     errors: [
@@ -268,6 +331,19 @@ const invalid: InvalidCase[] = [
       { rule: 'R11', path: 'messages.1.content.0', message: 'messages: text content blocks must be non-empty' },
       { rule: 'R11', path: 'messages.1.content.1', message: 'messages: text content blocks must contain non-whitespace text' },
       { rule: 'R11', path: 'messages.2.content.0', message: 'messages: text content blocks must contain non-whitespace text' },
+    ],
+  },
+  {
+    name: 'R11: an empty text block beside another block of a user message is sent, and refused (B18)',
+    messages: [user(image(), text('')), assistant(text('A PNG.')), user(toolResult('toolu_x'), text(' '))],
+    errors: [
+      { rule: 'R11', path: 'messages.0.content.1', message: 'messages: text content blocks must be non-empty' },
+      { rule: 'R11', path: 'messages.2.content.1', message: 'messages: text content blocks must contain non-whitespace text' },
+      {
+        rule: 'R6',
+        path: 'messages.2.content.0',
+        message: `messages.2.content.0: unexpected \`tool_use_id\` found in \`tool_result\` blocks: toolu_x. ${NO_USE}`,
+      },
     ],
   },
   {
@@ -311,6 +387,29 @@ const invalid: InvalidCase[] = [
   {
     name: 'R14: text before thinking',
     messages: [user(text('Go')), assistant(text('Hmm.'), thinking('sig'), text('Done.'))],
+    errors: [
+      {
+        rule: 'R14',
+        path: 'messages.1.content.0',
+        message: 'messages.1.content.0: If an assistant message contains any thinking blocks, the first block must be thinking or redacted_thinking. Found text.',
+      },
+    ],
+  },
+  {
+    name: 'R14: a redacted_thinking block after text, ending the message (B17)',
+    messages: [user(text('Go')), assistant(text('x'), { type: 'redacted_thinking', data: 'opaque' })],
+    errors: [
+      {
+        rule: 'R14',
+        path: 'messages.1.content.0',
+        message: 'messages.1.content.0: If an assistant message contains any thinking blocks, the first block must be thinking or redacted_thinking. Found text.',
+      },
+      { rule: 'R14', path: 'messages.1', message: 'messages.1: The final block in an assistant message cannot be `thinking`.' },
+    ],
+  },
+  {
+    name: 'R14: consecutive assistant messages merge, so thinking in the second is not first',
+    messages: [user(text('Go')), assistant(text('One.')), assistant(thinking('sig'), text('Two.'))],
     errors: [
       {
         rule: 'R14',

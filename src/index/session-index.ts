@@ -73,8 +73,8 @@ export function buildIndex(scan: SessionScan): SessionIndex {
       if (group) group.push(e);
       else messageGroups.set(e.messageId, [e]);
     }
-    // Nor does a client send an API error placeholder, whatever it holds.
-    if (e.isApiErrorMessage) continue;
+    // Nor does a client send an API error placeholder, whatever it holds, or a second entry with a uuid it already holds.
+    if (e.isApiErrorMessage || e.duplicate) continue;
     for (const b of e.blocks) {
       // A tool_use of the wrong shape is dropped by the repair: its results answer nothing.
       if (b.type !== 'tool_use' || b.id === undefined || b.malformed) continue;
@@ -99,6 +99,8 @@ export function buildIndex(scan: SessionScan): SessionIndex {
   }
 
   const orphanResults: SessionIndex['orphanResults'] = [];
+  /** For a tool_use id used again by a later entry: the copy written last so far. */
+  const latestCopy = new Map<string, EntryFacts>();
   const bridges = new Map<EntryFacts, EntryFacts | null>();
   /** Non-sidechain chain entries so far, in file order. */
   const chainSoFar: EntryFacts[] = [];
@@ -116,11 +118,24 @@ export function buildIndex(scan: SessionScan): SessionIndex {
       if (e.parent && isMessageEntry(e) && !e.isSidechain) e.parent.hasMessageChild = true;
       if (!e.isSidechain) chainSoFar.push(e);
     }
-    if (e.type !== 'user' || e.uuid === undefined) continue;
+    if (e.type === 'assistant' && duplicateToolUses.size > 0) {
+      for (const b of e.blocks) {
+        if (b.type !== 'tool_use' || b.id === undefined || !duplicateToolUses.get(b.id)?.includes(e)) continue;
+        // A copy within the first call's own message is answered by the same results.
+        const first = toolCalls.get(b.id)?.entry;
+        if (first === e || e.messageId === undefined || e.messageId !== first?.messageId) latestCopy.set(b.id, e);
+      }
+    }
+    // A client never sends an API error placeholder, nor a second entry with a uuid it holds: their results answer nothing, and are no orphans either.
+    if (e.type !== 'user' || e.uuid === undefined || e.isApiErrorMessage || e.duplicate) continue;
     for (const b of e.blocks) {
       if (b.type !== 'tool_result' || b.toolUseId === undefined) continue;
       const call = toolCalls.get(b.toolUseId);
-      if (call) call.results.push(e);
+      // A result written after a later call with the same id answers that copy, which the repair leaves out with it.
+      const copy = latestCopy.get(b.toolUseId);
+      if (call && copy !== undefined && copy !== call.entry) continue;
+      // A result answers a call of its own conversation: the main one, or a sidechain's (each sent without the other).
+      if (call && call.entry.isSidechain === e.isSidechain) call.results.push(e);
       else orphanResults.push({ entry: e, toolUseId: b.toolUseId });
     }
   }
@@ -315,16 +330,19 @@ function chainOrder(included: Set<EntryFacts>, toolCalls: Map<string, ToolCall>)
   const ready = [...included].filter((e) => !waiting.get(e)).sort((a, b) => a.index - b.index);
   const out: EntryFacts[] = [];
   let messageId: string | undefined;
+  const begun = new Set<string>();
   while (ready.length > 0) {
     let at = 0;
     const next = ready[0]!;
-    if (next.type === 'assistant' && (next.messageId === undefined || next.messageId !== messageId)) {
+    // A new response, not the rest of one already begun (a block line of it moved away by a damaged message.id).
+    if (next.type === 'assistant' && next.messageId !== undefined && next.messageId !== messageId && !begun.has(next.messageId)) {
       // Results whose calls are sent already answer the response before this one: they go first.
       const result = ready.findIndex((r) => r.type === 'user' && r.blocks.some((b) => b.type === 'tool_result'));
       if (result > 0) at = result;
     }
     const e = ready.splice(at, 1)[0]!;
-    if (e.type === 'assistant') messageId = e.messageId;
+    // A block line that lost its message.id continues the response before it: the next line of that response is no new one.
+    if (e.type === 'assistant' && e.messageId !== undefined) begun.add((messageId = e.messageId));
     out.push(e);
     for (const next of after.get(e) ?? []) {
       const left = waiting.get(next)! - 1;
@@ -348,4 +366,32 @@ function chainOrder(included: Set<EntryFacts>, toolCalls: Map<string, ToolCall>)
 export function messageOf(index: SessionIndex, e: EntryFacts): EntryFacts[] {
   const group = e.messageId !== undefined ? (index.messageGroups.get(e.messageId) ?? [e]) : [e];
   return group.filter((g) => index.branchSet.has(g));
+}
+
+/**
+ * The block lines of an entry's API message on the resumed branch, and the assistant lines sent
+ * right after them that are no new response (no message.id, or that of a response begun earlier in
+ * the turn): one turn to the API, though a damaged message.id split it into several messages. What
+ * answers its calls goes after the last of them.
+ */
+export function turnOf(index: SessionIndex, e: EntryFacts, removed?: ReadonlySet<EntryFacts>): EntryFacts[] {
+  const group = messageOf(index, e).filter((g) => !removed?.has(g));
+  const last = group[group.length - 1];
+  if (last === undefined) return group;
+  const sent = (x: EntryFacts) => (x.type === 'user' || x.type === 'assistant') && !x.isSidechain && !x.isApiErrorMessage && !removed?.has(x);
+  // The responses begun in this turn: back from the entry to the user message before it.
+  const begun = new Set<string>();
+  for (let at = index.branch.indexOf(e); at >= 0; at--) {
+    const x = index.branch[at]!;
+    if (!sent(x)) continue;
+    if (x.type === 'user') break;
+    if (x.messageId !== undefined) begun.add(x.messageId);
+  }
+  for (let at = index.branch.indexOf(last) + 1; at > 0 && at < index.branch.length; at++) {
+    const next = index.branch[at]!;
+    if (!sent(next)) continue;
+    if (next.type === 'user' || (next.messageId !== undefined && !begun.has(next.messageId))) break;
+    if (!group.includes(next)) group.push(next);
+  }
+  return group;
 }

@@ -24,10 +24,11 @@ export interface BlockRepair {
    * Why: `shape` (the wrong shape), `surrogate` (a thinking block holding an unpaired surrogate),
    * `type` (a type the API does not know; a tool_result whose content holds one is rewritten),
    * `blank` (empty text beside other content of a user message), `orphan` (a server tool result
-   * without its server_tool_use) or `misplaced` (a thinking block that does not come first, or
-   * ends its message).
+   * without its server_tool_use), `unanswered` (a server_tool_use without its result after it),
+   * `misplaced` (a thinking block that does not come first, or ends its message) or `duplicate` (a
+   * later tool_use with the id of an earlier call, or a result answering that later copy).
    */
-  why: 'shape' | 'surrogate' | 'type' | 'blank' | 'orphan' | 'misplaced';
+  why: 'shape' | 'surrogate' | 'type' | 'blank' | 'orphan' | 'unanswered' | 'misplaced' | 'duplicate';
 }
 
 const what = (b: unknown) => (isObject(b) && typeof b.type === 'string' && knownContentTag(b.type) ? b.type : 'untyped');
@@ -89,7 +90,7 @@ export function withRepairs(repairs: readonly BlockRepair[], more: readonly Bloc
 }
 
 /** A drop of the block at `at` of `content`, for a reason judged beyond the content (src/plan/placement.ts). */
-export function dropAt(content: unknown[], at: number, why: 'orphan' | 'misplaced'): BlockRepair {
+export function dropAt(content: unknown[], at: number, why: 'orphan' | 'unanswered' | 'misplaced' | 'duplicate'): BlockRepair {
   return { at, how: 'drop', what: what(content[at]), why };
 }
 
@@ -106,8 +107,12 @@ export function repairReason(r: BlockRepair): string {
       return 'empty text block beside other content left out';
     case 'orphan':
       return `${r.what} block without its ${serverToolUseTagOf(r.what)} before it left out`;
+    case 'unanswered':
+      return `${r.what} block without its result after it left out`;
     case 'misplaced':
       return `${r.what} block out of place left out`;
+    case 'duplicate':
+      return r.what === 'tool_use' ? 'tool_use block reusing the id of an earlier call left out' : `${r.what} block answering a tool_use that reuses the id of an earlier call left out`;
   }
 }
 

@@ -7,7 +7,7 @@
 // every block and entry the repair leaves out, since that can join two messages into one turn.
 
 import type { BlockFacts, EntryFacts } from '../read/facts.js';
-import { messageOf, type SessionIndex } from '../index/session-index.js';
+import { messageOf, turnOf, type SessionIndex } from '../index/session-index.js';
 import { sentMessages } from '../index/api-messages.js';
 import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { Finding, RuleContext } from '../rules/types.js';
@@ -22,7 +22,9 @@ export type Misplacement =
   /** A thinking block in an assistant message that does not start with thinking. */
   | 'thinking-not-first'
   /** A thinking block at the end of its assistant message (with only thinking after it). */
-  | 'thinking-last';
+  | 'thinking-last'
+  /** A server_tool_use (or mcp_tool_use) with no result of its id after it in its assistant message. */
+  | 'unanswered-server-use';
 
 export interface MisplacedBlock {
   entry: EntryFacts;
@@ -86,8 +88,16 @@ export function misplacedBlocks(index: SessionIndex, omitted: Omitted = {}): Mis
     }
     for (const b of orphans) out.push({ ...b, why: 'orphan-server-result', role: turn.role });
     if (turn.role !== 'assistant') continue;
-    // An orphan result goes: thinking is judged on what is left.
-    const blocks = turn.blocks.filter((b) => !orphans.has(b));
+    // A use whose result is not after it goes too (its result, if any, is then an orphan that goes).
+    const unanswered = new Set<PlacedBlock>();
+    turn.blocks.forEach((b, i) => {
+      if (b.block.type !== 'server_tool_use' && b.block.type !== 'mcp_tool_use') return;
+      const answered = b.block.id !== undefined && turn.blocks.slice(i + 1).some((r) => !orphans.has(r) && r.block.toolUseId === b.block.id && serverToolResultTag(r.block.type) && serverToolUseTagOf(r.block.type) === b.block.type);
+      if (!answered) unanswered.add(b);
+    });
+    for (const b of unanswered) out.push({ ...b, why: 'unanswered-server-use', role: 'assistant' });
+    // An orphan result and an unanswered use go: thinking is judged on what is left.
+    const blocks = turn.blocks.filter((b) => !orphans.has(b) && !unanswered.has(b));
     const first = blocks[0];
     if (first === undefined || !blocks.some((b) => isThinking(b.block))) continue;
     if (!isThinking(first.block)) {
@@ -128,10 +138,27 @@ export function entriesFollowedByUserMessage(index: SessionIndex, findings: read
   for (const call of active) {
     const entry = call.status === 'pending_result' ? index.toolCalls.get(call.tool_use_id)?.entry : undefined;
     if (entry === undefined) continue;
-    breaks.add(entry);
-    for (const g of messageOf(index, entry)) breaks.add(g);
+    // The results go after the last line of the call's turn: the turn ends with the message that line
+    // is sent in, the run of lines of its message.id with no other message between them (a line whose
+    // message.id was damaged can stand between two lines of one response).
+    const group = turnOf(index, entry);
+    let i = group.length - 1;
+    if (i < 0) {
+      breaks.add(entry);
+      continue;
+    }
+    breaks.add(group[i]!);
+    while (i > 0 && group[i]!.messageId !== undefined && group[i - 1]!.messageId === group[i]!.messageId && nothingSentBetween(index, group[i - 1]!, group[i]!)) breaks.add(group[--i]!);
   }
   return breaks;
+}
+
+/** Whether no message entry the client sends stands between two entries of the branch. */
+function nothingSentBetween(index: SessionIndex, a: EntryFacts, b: EntryFacts): boolean {
+  const from = index.branch.indexOf(a);
+  const to = index.branch.indexOf(b);
+  if (from === -1 || to === -1 || from > to) return false;
+  return index.branch.slice(from + 1, to).every((e) => (e.type !== 'user' && e.type !== 'assistant') || e.isSidechain || e.isApiErrorMessage);
 }
 
 /** What the repair of the other rules does to the turns, as a rule asks about placement: what it removes whole, and where it adds a user message. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BlockFacts, EntryFacts } from '../read/facts.js';
-import { childrenOf, messageOf, type SessionIndex } from '../index/session-index.js';
+import { childrenOf, messageOf, turnOf, type SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import type { ActiveToolCall } from '../inspect/active-calls.js';
 import type { Finding } from '../rules/types.js';
@@ -55,7 +55,8 @@ function relinkChildren(index: SessionIndex, after: EntryFacts, parentUuid: stri
     const child = pending.pop()!;
     if (seen.has(child)) continue;
     seen.add(child);
-    if (child.isSidechain || (child.messageId !== undefined && child.messageId === after.messageId)) continue;
+    // A sidechain hanging off the entry stays where it is; one the resumed branch runs through (a damaged flag) is linked on like any other child.
+    if ((child.isSidechain && !index.branchSet.has(child)) || (child.messageId !== undefined && child.messageId === after.messageId)) continue;
     if (removed.has(child)) pending.push(...childrenOf(index, child));
     else actions.push({ action: 'link-parent', at: refOf(child), parentUuid, safety: 'safe', detail });
   }
@@ -77,7 +78,11 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
   // Entries left out of the repaired session, with the reason kept in the snapshot.
   const removals = entriesRemovedWhole(index, findings);
   const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.kind === THINKING_ONLY);
-  planBlockRepairs(index, loader, codes.has('invalid-entry-shape'), actions, lostAndFound, removals, entriesFollowedByUserMessage(index, findings, active));
+  planBlockRepairs(index, loader, codes.has('invalid-entry-shape'), actions, lostAndFound, removals, entriesFollowedByUserMessage(index, findings, active), duplicateCalls(index, findings));
+  // A later line with the uuid of a removed entry would take its place once it is gone: it goes too.
+  for (const e of [...removals.keys()]) {
+    for (const copy of index.duplicateUuids) if (copy.uuid === e.uuid && !removals.has(copy)) removals.set(copy, `later copy (same uuid) of the removed entry at line ${e.line}`);
+  }
   planRemovals(index, removals, actions, lostAndFound, loader);
   const removedEntries: ReadonlySet<EntryFacts> = new Set(removals.keys());
   for (const f of findings) {
@@ -93,12 +98,26 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
     const entry = index.orphanResults.find((o) => o.entry.line === f.line && o.toolUseId === f.toolUseId)?.entry;
     if (entry) actions.push({ action: 'edit-record', at: refOf(entry), edit: { kind: 'result-to-text', toolUseId: f.toolUseId }, safety: 'safe', detail: `result for missing call ${f.toolUseId} kept as text` });
   }
-  const leafUuid = planSyntheticResults(index, loader, active.filter((c) => c.status === 'pending_result'), actions, removedEntries);
-  if (leafUuid !== (index.leaf?.uuid ?? null)) planLeafPin(index, loader, leafUuid, actions);
-  return { actions, lostAndFound, leafUuid };
+  // A removal can take the leaf itself away: the conversation then resumes from its nearest kept
+  // ancestor, which a pin names, as a side branch may now be newer than it.
+  let leaf = index.leaf;
+  while (leaf && removedEntries.has(leaf)) leaf = leaf.parent;
+  const leafUuid = planSyntheticResults(index, loader, active.filter((c) => c.status === 'pending_result'), actions, removedEntries, leaf);
+  if (leafUuid !== (index.leaf?.uuid ?? null)) planLeafPin(index, loader, leafUuid, actions, leaf !== index.leaf);
+  return { actions: lastLinkPerRecord(actions), lostAndFound, leafUuid };
 }
 
 const refOf = (e: EntryFacts) => ({ line: e.line, part: e.part });
+
+/**
+ * One parent link per record: the one planned last, which knows every entry planned before it (a
+ * link past a removed entry, then a link after the results inserted there, names the latter).
+ */
+function lastLinkPerRecord(actions: RepairAction[]): RepairAction[] {
+  const last = new Map<string, RepairAction>();
+  for (const a of actions) if (a.action === 'link-parent') last.set(`${a.at.line}:${a.at.part}`, a);
+  return actions.filter((a) => a.action !== 'link-parent' || last.get(`${a.at.line}:${a.at.part}`) === a);
+}
 
 function planLineRepairs(index: SessionIndex, loader: EntryLoader, actions: RepairAction[], lost: LostAndFound[]): void {
   for (const d of index.scan.damage.values()) {
@@ -133,8 +152,16 @@ function planLineRepairs(index: SessionIndex, loader: EntryLoader, actions: Repa
  * block or an entry can join two messages into one turn. The edit names the blocks by position,
  * so it is the first edit of the record's content (the surrogate edit, after it, judges its own).
  */
-function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: boolean, actions: RepairAction[], lost: LostAndFound[], removals: Map<EntryFacts, string>, breaksAfter: ReadonlySet<EntryFacts>): void {
+function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: boolean, actions: RepairAction[], lost: LostAndFound[], removals: Map<EntryFacts, string>, breaksAfter: ReadonlySet<EntryFacts>, duplicates: Map<EntryFacts, Set<string>>): void {
   const planned = new Map<EntryFacts, { content: unknown[]; repairs: BlockRepair[]; left: unknown[] }>();
+  // Later calls reusing a tool_use id, and the results answering them: left out, the first pair stays (C04).
+  for (const [e, ids] of duplicates) {
+    const content = contentOf(loader.load(e));
+    if (!content) continue;
+    const reuses = (b: unknown) => isRecord(b) && ((e.type === 'assistant' && b.type === 'tool_use' && ids.has(b.id as string)) || (e.type === 'user' && b.type === 'tool_result' && ids.has(b.tool_use_id as string)));
+    const repairs = content.flatMap((b, at) => (reuses(b) ? [dropAt(content, at, 'duplicate')] : []));
+    if (repairs.length > 0) planned.set(e, { content, repairs, left: repairedContent(content, repairs) });
+  }
   const surrogates: EntryFacts[] = [];
   const sent = new Set(sentMessages(index).flatMap((m) => m.entries));
   const unknownType = (b: BlockFacts) => (b.untyped !== true && !knownContentTag(b.type)) || b.unknownPart === true;
@@ -148,7 +175,7 @@ function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: bool
     if (surrogate) surrogates.push(e);
     if (!surrogate && !shape && !types && !blank) continue;
     const content = contentOf(loader.load(e));
-    const repairs = content ? blockRepairs(content, { shape, surrogates: surrogate, types, blank }) : [];
+    const repairs = content ? withRepairs(blockRepairs(content, { shape, surrogates: surrogate, types, blank }), planned.get(e)?.repairs ?? []) : [];
     if (content && repairs.length > 0) planned.set(e, { content, repairs, left: repairedContent(content, repairs) });
   }
   // What each block left to a line carries: nothing (a blank text), thinking, or something to send.
@@ -177,7 +204,7 @@ function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: bool
       const content = p?.content ?? contentOf(loader.load(m.entry));
       // Facts and content are read from the same record: a block the facts place is in the content.
       if (!content || m.at >= content.length) continue;
-      const repairs = withRepairs(p?.repairs ?? [], [dropAt(content, m.at, m.why === 'orphan-server-result' ? 'orphan' : 'misplaced')]);
+      const repairs = withRepairs(p?.repairs ?? [], [dropAt(content, m.at, m.why === 'orphan-server-result' ? 'orphan' : m.why === 'unanswered-server-use' ? 'unanswered' : 'misplaced')]);
       planned.set(m.entry, { content, repairs, left: repairedContent(content, repairs) });
       added++;
     }
@@ -199,6 +226,29 @@ function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: bool
   }
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * For each later call reusing a tool_use id (duplicate-tool-use-id), the entries to edit: the
+ * later call's entry and every user entry after it whose result answers the id but not the first call.
+ */
+function duplicateCalls(index: SessionIndex, findings: readonly Finding[]): Map<EntryFacts, Set<string>> {
+  const out = new Map<EntryFacts, Set<string>>();
+  const add = (e: EntryFacts, id: string) => out.set(e, (out.get(e) ?? new Set()).add(id));
+  for (const f of findings) {
+    if (f.code !== 'duplicate-tool-use-id' || f.toolUseId === undefined) continue;
+    const id = f.toolUseId;
+    const later = index.duplicateToolUses.get(id)?.find((e) => e.line === f.line);
+    const first = index.toolCalls.get(id);
+    if (later === undefined || first === undefined || later === first.entry) continue;
+    add(later, id);
+    for (const e of index.entries) {
+      if (e.type === 'user' && e.index > later.index && !first.results.includes(e) && e.blocks.some((b) => b.type === 'tool_result' && b.toolUseId === id)) add(e, id);
+    }
+  }
+  return out;
+}
+
 /** One phrase per kind of repair: `a tool_use block of the wrong shape left out (kept in the snapshot)`. */
 function blockRepairDetail(repairs: BlockRepair[]): string {
   const parts: string[] = [];
@@ -217,7 +267,9 @@ function blockRepairDetail(repairs: BlockRepair[]): string {
   rewritten('type', 'holding blocks of a type the API does not take there');
   each(drops('blank'), () => 'an empty text block beside other content', (n) => `${n} empty text blocks beside other content`);
   each(drops('orphan'), (w) => `a ${w} block without its ${serverToolUseTagOf(w)} before it`, (n, ws) => `${n} blocks (${ws}) without their use before them`);
+  each(drops('unanswered'), (w) => `a ${w} block without its result after it`, (n, ws) => `${n} blocks (${ws}) without their result after them`);
   each(drops('misplaced'), (w) => `a ${w} block out of place`, (n, ws) => `${n} blocks (${ws}) out of place`);
+  each(drops('duplicate'), (w) => (w === 'tool_use' ? 'a tool_use block reusing the id of an earlier call' : `a ${w} block answering such a reused id`), (n, ws) => `${n} blocks (${ws}) of a call reusing the id of an earlier one`);
   return parts.join('; ');
 }
 
@@ -272,12 +324,12 @@ export const FIRST_PROMPT_TEXT = '[Recovered session] The start of this conversa
  * one after another, so that every client version walks them on a single parent chain; whatever
  * followed that line is linked after the last result.
  */
-function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: ActiveToolCall[], actions: RepairAction[], removed: ReadonlySet<EntryFacts>): string | null {
-  let leafUuid = index.leaf?.uuid ?? null;
+function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: ActiveToolCall[], actions: RepairAction[], removed: ReadonlySet<EntryFacts>, leaf: EntryFacts | null): string | null {
+  let leafUuid = leaf?.uuid ?? null;
   const byMessage = new Map<EntryFacts, ActiveToolCall[]>();
   for (const call of lost) {
     const entry = index.toolCalls.get(call.tool_use_id)!.entry;
-    const group = messageOf(index, entry).filter((g) => !removed.has(g));
+    const group = turnOf(index, entry, removed);
     const last = group[group.length - 1] ?? entry;
     const list = byMessage.get(last) ?? [];
     list.push(call);
@@ -298,16 +350,19 @@ function planSyntheticResults(index: SessionIndex, loader: EntryLoader, lost: Ac
     });
     actions.push({ action: 'insert-after', line: last.line, entries, safety: 'safe', detail: `connection_lost result for ${calls.map((c) => `${c.tool} ${c.tool_use_id}`).join(', ')}`, toolUseIds: calls.map((c) => c.tool_use_id) });
     if (parent !== null) relinkChildren(index, last, parent, `linked after the connection_lost results at line ${last.line}`, actions, removed);
-    if (index.leaf === last) leafUuid = parent;
+    if (leaf === last) leafUuid = parent;
   }
   return leafUuid;
 }
 
-/** Where the file pins the resume leaf (2.1.145+), pin it again on the repaired leaf. */
-function planLeafPin(index: SessionIndex, loader: EntryLoader, leafUuid: string | null, actions: RepairAction[]): void {
+/**
+ * Where the file pins the resume leaf (2.1.145+), pin it again on the repaired leaf; where the repair
+ * removed the leaf (`always`), pin the one it resumes from even in a file without pins.
+ */
+function planLeafPin(index: SessionIndex, loader: EntryLoader, leafUuid: string | null, actions: RepairAction[], always: boolean): void {
   const pins = index.entries.filter((e) => e.type === 'last-prompt');
   const lastPin = pins[pins.length - 1];
-  if (!lastPin || leafUuid === null) return;
-  const pin = { ...(loader.load(lastPin) ?? { type: 'last-prompt' }), leafUuid };
+  if ((!lastPin && !always) || leafUuid === null) return;
+  const pin = lastPin ? { ...(loader.load(lastPin) ?? { type: 'last-prompt' }), leafUuid } : { type: 'last-prompt', leafUuid, ...(index.sessionId ? { sessionId: index.sessionId } : {}) };
   actions.push({ action: 'append', entries: [pin], safety: 'safe', detail: `last-prompt pinned on the repaired leaf ${leafUuid}` });
 }

@@ -21,7 +21,27 @@ export const ToolResultBlock = z.looseObject({
   is_error: z.boolean().optional(),
 });
 
-const KNOWN_BLOCKS = { text: TextBlock, thinking: ThinkingBlock, tool_use: ToolUseBlock, tool_result: ToolResultBlock } as const;
+// The API refuses these without the fields it needs (src/validate/messages-api.ts, R8).
+export const RedactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking'), data: z.string() });
+export const ServerToolUseBlock = z.looseObject({ type: z.literal('server_tool_use'), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()) });
+export const ImageBlock = z.looseObject({
+  type: z.literal('image'),
+  source: z.discriminatedUnion('type', [
+    z.looseObject({ type: z.literal('base64'), media_type: z.string(), data: z.string() }),
+    z.looseObject({ type: z.literal('url'), url: z.string() }),
+    z.looseObject({ type: z.literal('file'), file_id: z.string() }),
+  ]),
+});
+
+const KNOWN_BLOCKS = {
+  text: TextBlock,
+  thinking: ThinkingBlock,
+  tool_use: ToolUseBlock,
+  tool_result: ToolResultBlock,
+  redacted_thinking: RedactedThinkingBlock,
+  server_tool_use: ServerToolUseBlock,
+  image: ImageBlock,
+} as const;
 const AnyBlock = z.looseObject({ type: z.string() });
 
 const Envelope = {
@@ -166,7 +186,12 @@ export function blockOk(b: unknown): boolean {
     case 'thinking':
       return typeof b.thinking === 'string' && typeof b.signature === 'string' && b.signature !== '';
     case 'tool_use':
+    case 'server_tool_use':
       return typeof b.id === 'string' && typeof b.name === 'string' && isObj(b.input);
+    case 'redacted_thinking':
+      return typeof b.data === 'string';
+    case 'image':
+      return imageSourceOk(b.source);
     case 'tool_result':
       return (
         typeof b.tool_use_id === 'string' &&
@@ -175,5 +200,20 @@ export function blockOk(b: unknown): boolean {
       );
     default:
       return true;
+  }
+}
+
+/** An image block's source as the API takes it: base64 data with its media type, a URL, or a file id. */
+export function imageSourceOk(source: unknown): boolean {
+  if (!isObj(source)) return false;
+  switch (source.type) {
+    case 'base64':
+      return typeof source.media_type === 'string' && typeof source.data === 'string';
+    case 'url':
+      return typeof source.url === 'string';
+    case 'file':
+      return typeof source.file_id === 'string';
+    default:
+      return false;
   }
 }

@@ -73,6 +73,8 @@ const BLOCK: Keep = {
     thinking: SHAPE,
     signature: SHAPE,
     input: SHAPE,
+    data: SHAPE,
+    source: { cut: Cut.Shape, fields: table({ type: EXACT, media_type: SHAPE, data: SHAPE, url: SHAPE, file_id: SHAPE }) },
     content: { cut: Cut.Head, items: PART },
   }),
 };

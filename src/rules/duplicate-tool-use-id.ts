@@ -4,7 +4,11 @@ const meta: RuleMeta = {
   code: 'duplicate-tool-use-id',
   severity: 'error',
   description: 'Two different assistant entries on the resumed branch use the same tool_use id (`tool_use` ids must be unique).',
-  fix: null,
+  fix: {
+    safety: 'safe',
+    description:
+      'Keep the first call with the id and its result; leave out the later tool_use block and the result blocks that answer it, kept in the snapshot (a message left with nothing to send is removed like a blank one).',
+  },
   catalogue: 'C04',
 };
 

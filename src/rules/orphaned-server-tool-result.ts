@@ -6,8 +6,8 @@ const meta: RuleMeta = {
   code: 'orphaned-server-tool-result',
   severity: 'error',
   description:
-    'A server tool result (web_search_tool_result, advisor_tool_result…) on the resumed branch has no server_tool_use (mcp_tool_use for an mcp_tool_result) of its id before it in the same assistant message, or sits in a user message; the API refuses the request.',
-  fix: { safety: 'safe', description: 'Leave the result block out, kept in the snapshot; a message left with nothing to send is removed like a blank one.' },
+    'A server tool result (web_search_tool_result, advisor_tool_result…) on the resumed branch has no server_tool_use (mcp_tool_use for an mcp_tool_result) of its id before it in the same assistant message, or sits in a user message; or a server_tool_use has no result after it there; the API refuses the request.',
+  fix: { safety: 'safe', description: 'Leave the result block (or the unanswered server_tool_use) out, kept in the snapshot; a message left with nothing to send is removed like a blank one.' },
   catalogue: 'C02',
 };
 
@@ -16,8 +16,11 @@ const rule: Rule = {
   detect: (ctx) => {
     // Judged on what the client sends once the other repairs have removed entries and added user messages, as the plan judges it.
     return misplacedForRules(ctx)
-      .filter((m) => m.why === 'orphan-server-result')
+      .filter((m) => m.why === 'orphan-server-result' || m.why === 'unanswered-server-use')
       .map((m) => {
+        if (m.why === 'unanswered-server-use') {
+          return report(meta, m.entry, `${m.block.type} block ${m.block.id === undefined ? 'names no id' : `${m.block.id} has no result after it in its assistant message`}`, m.block.id === undefined ? {} : { toolUseId: m.block.id });
+        }
         const id = m.block.toolUseId;
         const message =
           m.role === 'user'

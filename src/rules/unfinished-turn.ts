@@ -39,7 +39,7 @@ const rule: Rule = {
         return;
       }
       const next = nextMessageAfter(messages, last, i);
-      if (next?.isApiErrorMessage) {
+      if (next?.type === 'assistant' && next.isApiErrorMessage) {
         findings.push(report(meta, last, `response ${e.messageId} stopped mid-stream: an API error (line ${next.line}) followed its partial content`, { related: [next.line] }));
       } else if (next === undefined && atLeast(last.version, WRITES_STOP_REASON) && !answeredToolCalls(index, group)) {
         findings.push(report(meta, last, `response ${e.messageId} has no stop_reason: the stream ended before message_stop`));

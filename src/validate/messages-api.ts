@@ -149,7 +149,7 @@ export function validateMessagesRequest(body: unknown, options: MessagesApiOptio
   issues.push(...duplicateToolUseIssues(turns));
   issues.push(...pairingIssues(turns, options.strictOrder ?? false));
   for (const turn of turns) {
-    issues.push(...serverToolIssues(turn));
+    issues.push(...serverToolIssues(turn, turn === turns.at(-1)));
     if (turn.role === 'assistant') issues.push(...thinkingIssues(turn));
   }
   issues.push(...imageIssues(turns));
@@ -204,8 +204,32 @@ function blockShapeIssues(block: Block, path: string): MessagesApiIssue[] {
   if (block.type === 'tool_use' && !isRecord(block.input)) {
     return [{ rule: 'R8', path: `${path}.tool_use.input`, message: `${path}.tool_use.input: Input should be a valid dictionary` }];
   }
+  if (block.type === 'server_tool_use') {
+    return [...stringField(block, 'id', `${path}.server_tool_use`), ...stringField(block, 'name', `${path}.server_tool_use`), ...(isRecord(block.input) ? [] : [fieldIssue(block, 'input', `${path}.server_tool_use`, 'Input should be a valid dictionary')])];
+  }
+  if (block.type === 'redacted_thinking') return stringField(block, 'data', `${path}.redacted_thinking`);
+  if (block.type === 'image') return imageSourceIssues(block.source, `${path}.image.source`);
   if (block.type === 'tool_result') return toolResultContentIssues(block.content, `${path}.tool_result.content`);
   return [];
+}
+
+/** The pydantic-style refusal of a field that is missing or not of its type. */
+function fieldIssue(block: Block, field: string, at: string, wrongType: string): MessagesApiIssue {
+  const path = `${at}.${field}`;
+  return { rule: 'R8', path, message: `${path}: ${Object.hasOwn(block, field) ? wrongType : 'Field required'}` };
+}
+
+function stringField(block: Block, field: string, at: string): MessagesApiIssue[] {
+  return typeof block[field] === 'string' ? [] : [fieldIssue(block, field, at, 'Input should be a valid string')];
+}
+
+/** An image's source: `base64` (media_type, data), `url` (url) or `file` (file_id). */
+function imageSourceIssues(source: unknown, path: string): MessagesApiIssue[] {
+  if (!isRecord(source)) return [{ rule: 'R8', path, message: `${path}: ${source === undefined ? 'Field required' : 'Input should be a valid dictionary'}` }];
+  const fields: Record<string, readonly string[]> = { base64: ['media_type', 'data'], url: ['url'], file: ['file_id'] };
+  const tag = tagIssue(source.type, Object.keys(fields), path);
+  if (tag) return [tag];
+  return fields[source.type as string]!.flatMap((field) => stringField(source, field, `${path}.${source.type as string}`));
 }
 
 function toolResultContentIssues(content: unknown, path: string): MessagesApiIssue[] {
@@ -301,18 +325,37 @@ function unexpectedResultIssues(turn: Turn, isFirstTurn: boolean, previousUses: 
   });
 }
 
-function serverToolIssues(turn: Turn): MessagesApiIssue[] {
+function serverToolIssues(turn: Turn, final: boolean): MessagesApiIssue[] {
   const used = new Map<unknown, string>();
+  const unanswered = new Map<unknown, LocatedBlock>();
   const issues: MessagesApiIssue[] = [];
-  for (const { block, path } of turn.blocks) {
+  for (const located of turn.blocks) {
+    const { block, path } = located;
     const type = String(block.type);
-    if ((type === 'server_tool_use' || type === 'mcp_tool_use') && turn.role === 'assistant') used.set(block.id, type);
+    if ((type === 'server_tool_use' || type === 'mcp_tool_use') && turn.role === 'assistant') {
+      used.set(block.id, type);
+      unanswered.set(block.id, located);
+    }
     const use = serverToolUseTagOf(type);
-    if (type === 'tool_result' || !type.endsWith('_tool_result') || used.get(block.tool_use_id) === use) continue;
+    if (type === 'tool_result' || !type.endsWith('_tool_result')) continue;
+    if (used.get(block.tool_use_id) === use) {
+      unanswered.delete(block.tool_use_id);
+      continue;
+    }
     issues.push({
       rule: 'R9',
       path,
       message: `${path}: unexpected \`tool_use_id\` found in \`${type}\` blocks: ${String(block.tool_use_id)}. Each \`${type}\` block must have a corresponding \`${use}\` block before it.`,
+    });
+  }
+  // A server tool's use is answered in its own message, by its result after it (R9): a conversation
+  // sent on from a use without one is refused; a final assistant message may stop after it (pause_turn).
+  // (The wording is ours: no captured error text names it.)
+  for (const { block, path } of final ? [] : unanswered.values()) {
+    issues.push({
+      rule: 'R9',
+      path,
+      message: `${path}: \`${String(block.type)}\` ids were found without a result block after them in the same message: ${String(block.id)}. Each \`${String(block.type)}\` block must be followed by its result block.`,
     });
   }
   return issues;

@@ -12,7 +12,7 @@
 //   rule can repair, which the damaged file already had) and the branch a client would send from
 //   it passes the project's Messages API validator (as test/corpus.test.ts checks it).
 // Where a bug breaks an invariant, the property or case is `it.fails` with a `// BUG:` comment
-// naming it (B1…B19); apply the fix and flip it to `it`.
+// naming it (B1…B28); apply the fix and flip it to `it`.
 //
 // CCRESCUE_PROPERTY_RUNS=<n> multiplies every property's run count (10 for a long run);
 // CCRESCUE_PROPERTY_SEED=<n> runs the passing properties with another seed (the `it.fails` ones
@@ -139,29 +139,29 @@ describe('recover on damaged real sessions: the repair is complete and the Messa
 
   // B5 and B7 (fixed): the note on a missing start is written with parentUuid null mid-file; removing a
   // blank first prompt leaves the conversation starting mid-way). Shrunk: [5,[{"op":"delete-line","line":2}],"out"]
-  it(`full / ${FAMILIES.deleted.title}`, () => runFamily(FAMILIES.deleted, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.deleted.title}`, () => runFamily(FAMILIES.deleted, 'full', 250), timeout(300_000));
   // B8 and B9 (fixed): a line written before its own parent was taken for the conversation before
   // its root, closing a loop; the branch followed file order, not the parent chain, and a result
   // written after the next response was sent after it. Shrunk: [0,[{"op":"duplicate-line","line":11,"to":0}],"out"]
-  it(`full / ${FAMILIES.reordered.title}`, () => runFamily(FAMILIES.reordered, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.reordered.title}`, () => runFamily(FAMILIES.reordered, 'full', 250), timeout(300_000));
   // B10 (fixed): NULs over a thinking block's fields (R14); B5 and B6 (fixed): NULs over a parentUuid key.
   // Shrunk: [6,[{"op":"nul-run","at":602546283,"length":914,"where":"overwrite"}],"new-session"],
   // [3,[{"op":"nul-run","at":651553128,"length":4463,"where":"overwrite"}],"out"]
-  it(`full / ${FAMILIES.nul.title}`, () => runFamily(FAMILIES.nul, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.nul.title}`, () => runFamily(FAMILIES.nul, 'full', 250), timeout(300_000));
   // B6 (fixed): a bad byte in a key renames it, leaving no parentUuid.
   // Shrunk: [7,[{"op":"bad-utf8","at":672570637,"bytes":"ff","replace":false}],"out"]
-  it(`full / ${FAMILIES.utf8.title}`, () => runFamily(FAMILIES.utf8, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.utf8.title}`, () => runFamily(FAMILIES.utf8, 'full', 250), timeout(300_000));
   // B10 and B15 (fixed): a surrogate in a key renamed a block's field; a thinking block kept its lone
   // surrogate. B3 and B4 (fixed): lone surrogates in keys were kept, and ids holding one were copied
   // unreplaced into links and synthetic results. Shrunk: [0,[{"op":"lone-surrogate","line":0,"nth":0,"escape":"\\ud800","where":"key"}],"out"]
-  it(`full / ${FAMILIES.surrogates.title}`, () => runFamily(FAMILIES.surrogates, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.surrogates.title}`, () => runFamily(FAMILIES.surrogates, 'full', 250), timeout(300_000));
   // B16, B17, B18 and B19 (fixed): blocks of types the rules did not check reached the API, see their cases below.
   // B10 and B11 (fixed): invalid-entry-shape had no repair, so wrongly typed message fields reached
   // the API; results of calls on entries the client never sends counted as answered.
   // Shrunk: [0,[{"op":"wrong-type","line":0,"path":"message.content","block":0,"value":[{"type":"web_search_tool_result"}]},{"op":"wrong-type","line":0,"path":"uuid","block":0,"value":"<delete>"}],"out"]
-  it(`full / ${FAMILIES.types.title}`, () => runFamily(FAMILIES.types, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.types.title}`, () => runFamily(FAMILIES.types, 'full', 250), timeout(300_000));
   // B5 and B9 (fixed), reached through Object.prototype names as values.
-  it(`full / ${FAMILIES.proto.title}`, () => runFamily(FAMILIES.proto, 'full', 250, undefined, BUG_SEED), timeout(300_000));
+  it(`full / ${FAMILIES.proto.title}`, () => runFamily(FAMILIES.proto, 'full', 250), timeout(300_000));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -280,6 +280,98 @@ describe('bugs the properties found (shrunk counterexamples)', () => {
   it('B19: a tool_result holding a content block of an unknown type reaches the API', replay(3, [
     { op: 'wrong-type', line: 872415216, path: 'message.content.#.content', block: 0, value: [{ type: 'toString' }] },
     { op: 'wrong-type', line: 0, path: 'uuid', block: 0, value: '' },
+  ]));
+  // Fixed, was B20: src/index/session-index.ts counted a result as answering a call whatever the two
+  // entries were: a result in an API error placeholder (never sent) left its call unanswered (R4), and
+  // a main-session result of a call flagged isSidechain (never sent with it) reached the API alone
+  // (R6). Such a result now answers nothing: the call gets a connection_lost result, the orphan
+  // result is kept as text, and a flagged entry the resumed branch runs through is linked on.
+  it('B20: a tool result flagged isApiErrorMessage leaves its call unanswered', replay(0, [{ op: 'wrong-type', line: 29736964, path: 'isApiErrorMessage', block: 0, value: true }]));
+  it('B20: a tool_use flagged isSidechain leaves its result unexpected', replay(0, [
+    { op: 'wrong-type', line: 6644775, path: 'isSidechain', block: 0, value: true },
+    { op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'text' }] },
+  ]));
+  // Fixed, was B21: src/plan/plan.ts removed the leaf (and the entries before it) without naming the
+  // entry the conversation resumes from: a side branch newer than that entry (here the result of a
+  // call whose only block was left out) became the newest leaf, so entries never sent became the
+  // resumed conversation (R6). The repair now pins the resumed leaf with a last-prompt entry, and a
+  // record gets one parent link (the last planned), not one per repair that moves it.
+  it('B21: removing the last entries makes an older side branch the resumed one', replay(6, [
+    { op: 'wrong-type', line: 615354755, path: 'message.content.#', block: 0, value: { type: 'text' } },
+    { op: 'wrong-type', line: 156424750, path: 'message.content', block: 0, value: false },
+    { op: 'wrong-type', line: 685889056, path: 'message.content.#', block: 0, value: { type: 'text' } },
+  ]));
+  // Fixed, was B22: src/plan/plan.ts removed an entry whose uuid a later line repeats: that copy, never
+  // sent while the first stood, became the entry of its uuid, a new root mid-file (broken-parent-link).
+  // The copies of a removed entry now go with it, kept in the snapshot.
+  it('B22: removing an entry brings back a later copy of it', replay(4, [
+    { op: 'duplicate-line', line: 1, to: 38 },
+    { op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: ' ' },
+  ]));
+  // Fixed, was B23: src/rules/duplicate-tool-use-id.ts had no repair (fix: null), so a later call
+  // reusing a tool_use id reached the API beside the first (R7), and the results written after the
+  // later call counted for the first. A result now answers the latest call of its id before it; the
+  // repair keeps the first call and its result, and leaves out the later tool_use block and the
+  // results answering it, kept in the snapshot (C04). Case built from the wrong-types family's blocks.
+  it('B23: a later call reusing a tool_use id reaches the API', replay(4, [
+    { op: 'wrong-type', line: 1, path: 'message.content.#', block: 0, value: { type: 'tool_use', id: 'toolu_a', name: 'Bash', input: {} } },
+    { op: 'wrong-type', line: 3, path: 'message.content.#', block: 0, value: { type: 'tool_use', id: 'toolu_a', name: 'Bash', input: {} } },
+  ]));
+  // Fixed, was B24 (seed 8): src/plan/plan.ts placed a lost call's connection_lost result after the last
+  // line of its API message: a block line whose message.id was damaged is sent as a message of its
+  // own right after it, in the same turn; the result split the turn, and the calls of that line and
+  // of the rest of the batch lost their results (R4, R6). Results now go after the whole turn (turnOf).
+  it('B24: a connection_lost result splits a turn whose block line lost its message.id', replay(1, [
+    { op: 'wrong-type', line: 1012359828, path: 'message.content.#.id', block: 0, value: ' ' },
+    { op: 'wrong-type', line: 436907310, path: 'message.id', block: 0, value: [] },
+    { op: 'wrong-type', line: 0, path: 'uuid', block: 0, value: '<delete>' },
+  ]));
+  // The same from the other side (seed 33): the lost call is on the line without a message.id, in the
+  // middle of its batch; its result goes after the rest of the response (begun before it), not after it.
+  it('B24: a connection_lost result splits a turn after a block line that lost its message.id', replay(1, [
+    { op: 'wrong-type', line: 739606149, path: 'message.content.#', block: 0, value: { type: 'text' } },
+    { op: 'wrong-type', line: 855455056, path: 'message.id', block: 0, value: [] },
+  ]));
+  // Fixed, was B25: src/validate/messages-api.ts did not check the fields of image (source),
+  // redacted_thinking (data) and server_tool_use (id, name, input) blocks, nor a server_tool_use left
+  // without its result (R8, R9), so such blocks passed the oracle; the shape check (src/read/schema.ts
+  // blockOk) took them too. They are now blocks of the wrong shape, left out and kept in the snapshot,
+  // and orphaned-server-tool-result leaves out a use with no result after it in its message.
+  it('B25: a redacted_thinking block without data reaches the API', replay(0, [{ op: 'wrong-type', line: 1, path: 'message.content', block: 0, value: [{ type: 'redacted_thinking' }, { type: 'text', text: 'x' }] }]));
+  it('B25: an image block without a source reaches the API', replay(0, [{ op: 'wrong-type', line: 0, path: 'message.content', block: 0, value: [{ type: 'image' }, { type: 'text', text: 'x' }] }]));
+  it('B25: a server_tool_use without its result reaches the API', replay(0, [{ op: 'wrong-type', line: 1, path: 'message.content', block: 0, value: [{ type: 'server_tool_use', id: 'toolu_a', name: 'Bash', input: {} }, { type: 'text', text: 'x' }] }]));
+  // Fixed, was B26 (seed 25): src/index/session-index.ts chainOrder took a block line whose message.id
+  // was lost (or changed) for a new response, so the next line of the same parallel batch counted as
+  // one too and the results already ready were sent before it: the batch was split around a result
+  // (R4, R6). A line without a message.id now continues the response before it, and a response
+  // already begun is no new one.
+  it('B26: a block line without message.id splits its parallel batch around a result', replay(5, [
+    { op: 'wrong-type', line: 456068504, path: 'message.id', block: 0, value: '<delete>' },
+    { op: 'wrong-type', line: 987711796, path: 'message.content.#', block: 0, value: { type: 'text' } },
+  ]));
+  it('B26: a block line with another message.id splits its parallel batch around a result', replay(5, [
+    { op: 'wrong-type', line: 456068504, path: 'message.id', block: 0, value: 'isPrototypeOf' },
+    { op: 'wrong-type', line: 987711796, path: 'message.content.#', block: 0, value: { type: 'text' } },
+  ]));
+  // Fixed, was B27 (seed 29): src/index/session-index.ts registered the tool calls of an entry whose
+  // uuid an earlier entry already has: a client never sends it, yet its result counted as answered and
+  // reached the API alone (R6). Its calls now answer nothing; the result is an orphan, kept as text.
+  it('B27: the result of a call on a line reusing an earlier uuid reaches the API alone', replay(1, [
+    { op: 'wrong-type', line: 0, path: 'uuid', block: 0, value: '__defineGetter__' },
+    { op: 'wrong-type', line: 65688, path: 'uuid', block: 0, value: '__defineGetter__' },
+  ]));
+  // The same for a result on such a line: it never reaches the API, so its call is answered anew (R4).
+  it('B27: a result on a line reusing an earlier uuid counts as answering its call', replay(1, [
+    { op: 'wrong-type', line: 0, path: 'uuid', block: 0, value: '__defineGetter__' },
+    { op: 'wrong-type', line: 232954299, path: 'uuid', block: 0, value: '__defineGetter__' },
+  ]));
+  // Fixed, was B28 (seed 32): src/plan/placement.ts took every line of a lost call's message for the
+  // end of its turn; with one line of the response moved to another message.id, the turn was judged
+  // broken after the first part, its thinking block taken for the last block and removed, and the
+  // whitespace text left before it reached the API alone (R11). The turn now ends where the results go.
+  it('B28: a response split by a damaged message.id loses its thinking to a misjudged turn end', replay(6, [
+    { op: 'wrong-type', line: 681709507, path: 'message.content.#.id', block: 0, value: '__proto__' },
+    { op: 'wrong-type', line: 1044025401, path: 'message.id', block: 0, value: '__proto__' },
   ]));
 });
 

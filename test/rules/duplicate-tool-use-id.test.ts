@@ -1,4 +1,5 @@
 import rule from '../../src/rules/duplicate-tool-use-id.js';
+import { expect } from 'vitest';
 import { healthy, healthyCorpus, repoFile, ruleTester, text, toolUse } from './helpers.js';
 
 const ID = 'toolu_01DupIdQ1w2E3r4T5y6U7i8';
@@ -66,6 +67,12 @@ ruleTester(rule, {
         return t.write();
       },
       findings: [{ line: 12, severity: 'error', message: `tool_use id ${ID} is also used at line 9`, related: [9], toolUseId: ID }],
+      // The first call and its result stay; the later call and the result answering it are left out (C04).
+      repaired: (messages) => {
+        const blocks = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type?: string; id?: string; tool_use_id?: string }[]) : []));
+        expect(blocks.filter((b) => b.type === 'tool_use' && b.id === ID)).toHaveLength(1);
+        expect(blocks.filter((b) => b.type === 'tool_result' && b.tool_use_id === ID)).toEqual([expect.objectContaining({ content: 'ok' })]);
+      },
     },
     {
       name: 'two block lines of one message with the same id (messages.N.content.M: `tool_use` ids must be unique)',
@@ -80,6 +87,12 @@ ruleTester(rule, {
         return t.write();
       },
       findings: [{ line: 10, severity: 'error', message: `tool_use id ${ID} is also used at line 9`, related: [9] }],
+      // Within one message the copy goes and the one result answers the call that stays.
+      repaired: (messages) => {
+        const blocks = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type?: string; id?: string; tool_use_id?: string }[]) : []));
+        expect(blocks.filter((b) => b.type === 'tool_use' && b.id === ID)).toHaveLength(1);
+        expect(blocks.filter((b) => b.type === 'tool_result' && b.tool_use_id === ID)).toEqual([expect.objectContaining({ content: 'ok' })]);
+      },
     },
     {
       name: 'three uses of one id: each later use is reported against the first',

@@ -68,9 +68,14 @@ ruleTester(rule, {
         t.assistant(text('The advisor agrees.'), { id });
         return t.write();
       },
-      findings: [{ line: 12, severity: 'error', message: 'advisor_tool_result block for srvtoolu_01AdvQw3Rt6Yu8Io1PaZx has no server_tool_use of that id before it', toolUseId: 'srvtoolu_01AdvQw3Rt6Yu8Io1PaZx' }],
+      findings: [
+        // The use, left without its result in its own message, goes too (R9).
+        { line: 10, severity: 'error', message: 'server_tool_use block srvtoolu_01AdvQw3Rt6Yu8Io1PaZx has no result after it in its assistant message', toolUseId: 'srvtoolu_01AdvQw3Rt6Yu8Io1PaZx' },
+        { line: 12, severity: 'error', message: 'advisor_tool_result block for srvtoolu_01AdvQw3Rt6Yu8Io1PaZx has no server_tool_use of that id before it', toolUseId: 'srvtoolu_01AdvQw3Rt6Yu8Io1PaZx' },
+      ],
       repaired: (messages) => {
-        expect(blocks(messages).some((b) => b.type === 'advisor_tool_result')).toBe(false);
+        expect(blocks(messages).some((b) => b.type === 'advisor_tool_result' || b.type === 'server_tool_use')).toBe(false);
+        expect(messages.some((m) => m.role === 'assistant' && JSON.stringify(m.content) === JSON.stringify([text('Asking the advisor.')]))).toBe(true);
         expect(messages.at(-1)).toEqual({ role: 'assistant', content: [text('The advisor agrees.')] });
       },
     },

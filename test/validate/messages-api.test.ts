@@ -304,9 +304,52 @@ const invalid: InvalidCase[] = [
       },
       {
         rule: 'R9',
+        path: 'messages.1.content.1',
+        message:
+          'messages.1.content.1: `server_tool_use` ids were found without a result block after them in the same message: srvtoolu_a. Each `server_tool_use` block must be followed by its result block.',
+      },
+      {
+        rule: 'R9',
         path: 'messages.2.content.0',
         message:
           'messages.2.content.0: unexpected `tool_use_id` found in `web_search_tool_result` blocks: srvtoolu_a. Each `web_search_tool_result` block must have a corresponding `server_tool_use` block before it.',
+      },
+    ],
+  },
+  {
+    name: 'R9: a server_tool_use without its result, the conversation sent on after it',
+    messages: [user(text('Search')), assistant(serverToolUse('srvtoolu_a'), text('Searching.')), user(text('Well?'))],
+    errors: [
+      {
+        rule: 'R9',
+        path: 'messages.1.content.0',
+        message:
+          'messages.1.content.0: `server_tool_use` ids were found without a result block after them in the same message: srvtoolu_a. Each `server_tool_use` block must be followed by its result block.',
+      },
+    ],
+  },
+  {
+    name: 'R8: image, redacted_thinking and server_tool_use blocks without the fields they need',
+    messages: [
+      user(text('Look'), { type: 'image' }, { type: 'image', source: { type: 'base64', data: 'AA' } }, { type: 'image', source: { type: 'x' } }),
+      assistant({ type: 'redacted_thinking' }, { type: 'server_tool_use', id: 1, name: 'web_search', input: 'q' }, searchResult('1'), text('Hm.')),
+    ],
+    errors: [
+      { rule: 'R8', path: 'messages.0.content.1.image.source', message: 'messages.0.content.1.image.source: Field required' },
+      { rule: 'R8', path: 'messages.0.content.2.image.source.base64.media_type', message: 'messages.0.content.2.image.source.base64.media_type: Field required' },
+      {
+        rule: 'R8',
+        path: 'messages.0.content.3.image.source',
+        message: "messages.0.content.3.image.source: Input tag 'x' found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'",
+      },
+      { rule: 'R8', path: 'messages.1.content.0.redacted_thinking.data', message: 'messages.1.content.0.redacted_thinking.data: Field required' },
+      { rule: 'R8', path: 'messages.1.content.1.server_tool_use.id', message: 'messages.1.content.1.server_tool_use.id: Input should be a valid string' },
+      { rule: 'R8', path: 'messages.1.content.1.server_tool_use.input', message: 'messages.1.content.1.server_tool_use.input: Input should be a valid dictionary' },
+      {
+        rule: 'R9',
+        path: 'messages.1.content.2',
+        message:
+          'messages.1.content.2: unexpected `tool_use_id` found in `web_search_tool_result` blocks: 1. Each `web_search_tool_result` block must have a corresponding `server_tool_use` block before it.',
       },
     ],
   },

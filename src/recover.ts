@@ -10,10 +10,10 @@ import { AtomicFile } from './write/atomic-file.js';
 import { continuationPrompt, shellQuote, type DisconnectPhase } from './write/prompt.js';
 import { RecoverySnapshot } from './write/snapshot.js';
 import { Cancelled, InputError, LiveSessionError, RecoveryFailed, systemReason } from './errors.js';
-import { applyChoices, type CallChoice } from './plan/choices.js';
+import { applyChoices, type CallChoice, type ChoiceSettings } from './plan/choices.js';
 import { isPlainSessionId } from './locate/claude-dir.js';
 import { pidRuns } from './inspect/clients.js';
-import { DEFAULT_SETTINGS, type ResilienceSettings } from './settings/settings.js';
+import { DEFAULT_SETTINGS } from './settings/settings.js';
 
 export interface RecoverOptions {
   /** The session file (already located). */
@@ -41,7 +41,7 @@ export interface RecoverPreview {
   target: string;
 }
 
-export type ChoiceSettings = Pick<ResilienceSettings, 'auto_retry_readonly_tools' | 'auto_retry_mutations'>;
+export type { ChoiceSettings };
 
 export interface RecoverResult {
   status: 'healthy' | 'repaired' | 'planned';

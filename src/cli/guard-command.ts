@@ -1,9 +1,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadSettings, withFlags, type ResilienceSettings } from '../settings/settings.js';
-import { apiBaseUrl } from '../resume/health.js';
-import { runForeground } from '../resume/launch.js';
+import { loadSettings, MAX_WAIT_MS, STREAM_TIMEOUT_MS, withFlags, type ResilienceSettings } from '../settings/settings.js';
+import { apiBaseUrl, settingsFileOf } from '../resume/health.js';
+import { PASSED_ON_SIGNALS, runForeground } from '../resume/launch.js';
 import { Guard, type GuardEvent, type GuardStats } from '../guard/proxy.js';
 import { SnapshotKeeper } from '../guard/snapshot.js';
 import { resolveClaudeDir } from '../locate/claude-dir.js';
@@ -34,8 +34,8 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
     .description('run a command (normally claude) through a loopback proxy that cuts silent streams and holds requests while the API is unreachable')
     .usage('[options] [-- command...]')
     .option('--port <n>', 'listen on this port (default: a free one); without a command, run the proxy alone', integer('--port', 0, 65535))
-    .option('--stream-timeout-ms <ms>', 'cut a streaming response silent this long (default 30000; settings: stream_timeout_ms)', integer('--stream-timeout-ms', 1000, 3_600_000))
-    .option('--max-wait-ms <ms>', 'hold a request at most this long while the API is unreachable (default 300000; settings: max_wait_ms)', integer('--max-wait-ms', 0, 86_400_000))
+    .option('--stream-timeout-ms <ms>', `cut a streaming response silent this long (default ${STREAM_TIMEOUT_MS.default}; settings: stream_timeout_ms)`, integer('--stream-timeout-ms', STREAM_TIMEOUT_MS.min, STREAM_TIMEOUT_MS.max))
+    .option('--max-wait-ms <ms>', `hold a request at most this long while the API is unreachable (default ${MAX_WAIT_MS.default}; settings: max_wait_ms)`, integer('--max-wait-ms', MAX_WAIT_MS.min, MAX_WAIT_MS.max))
     .option('--settings <file>', "ccrescue's settings file (default: $CCRESCUE_SETTINGS, else ~/.config/ccrescue/settings.json)")
     .option('--claude-dir <dir>', 'where the sessions are, for the snapshots (default: $CLAUDE_CONFIG_DIR, else ~/.claude)')
     .option('--json', 'print one JSON document at the end (the events, the counts, the exit code); the command’s stdout goes to stderr')
@@ -64,7 +64,7 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
       const stopped = command.length === 0 ? untilStopped() : null;
       let early: NodeJS.Signals | null = null;
       const hold = (signal: NodeJS.Signals): void => void (early ??= signal);
-      if (command.length > 0) for (const s of PASSED_ON) process.on(s, hold);
+      if (command.length > 0) for (const s of PASSED_ON_SIGNALS) process.on(s, hold);
       const events: GuardEvent[] = [];
       const err = process.stderr;
       guard.on('event', (e) => {
@@ -72,9 +72,10 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
         if (events.length > KEPT_EVENTS) events.shift();
         err.write(`ccrescue guard: ${eventLine(e, guard.upstreamUrl, settings)}\n`);
       });
-      err.write(`ccrescue guard: ${guard.url} → ${guard.upstreamUrl}${fromWhere(api.from)}; ${settings.enabled ? `streams silent for ${seconds(settings.stream_timeout_ms)} are cut, requests wait up to ${seconds(settings.max_wait_ms)} while the API is unreachable` : 'network_resilience.enabled is false: requests pass through, nothing is cut or held'}\n`);
-      if (api.from !== '$ANTHROPIC_BASE_URL' && api.from !== 'the default endpoint') {
-        err.write(`ccrescue guard: warning: ${api.from} sets ANTHROPIC_BASE_URL for Claude Code; it may take precedence over the guard's, and then requests bypass it\n`);
+      const settingsFile = settingsFileOf(api);
+      err.write(`ccrescue guard: ${guard.url} → ${guard.upstreamUrl}${settingsFile === null ? '' : ` (from ${settingsFile})`}; ${settings.enabled ? `streams silent for ${seconds(settings.stream_timeout_ms)} are cut, requests wait up to ${seconds(settings.max_wait_ms)} while the API is unreachable` : 'network_resilience.enabled is false: requests pass through, nothing is cut or held'}\n`);
+      if (settingsFile !== null) {
+        err.write(`ccrescue guard: warning: ${settingsFile} sets ANTHROPIC_BASE_URL for Claude Code; it may take precedence over the guard's, and then requests bypass it\n`);
       }
       let exitCode: number | null = null;
       try {
@@ -88,7 +89,7 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
             notFound: 'not found',
           });
           // The command is started and signals now reach it: the one held, too.
-          for (const s of PASSED_ON) process.off(s, hold);
+          for (const s of PASSED_ON_SIGNALS) process.off(s, hold);
           if (early) process.kill(process.pid, early);
           exitCode = await running;
           process.exitCode = exitCode;
@@ -98,7 +99,7 @@ export function registerGuard(program: Command, passthrough: () => string[]): vo
       } finally {
         await guard.close();
       }
-      if (flags.json) process.stdout.write(JSON.stringify(jsonDoc(guard, guard.upstreamUrl, settings, command, exitCode, events), null, 2) + '\n');
+      if (flags.json) process.stdout.write(JSON.stringify(jsonDoc(guard, settings, command, exitCode, events), null, 2) + '\n');
     });
 }
 
@@ -116,9 +117,6 @@ function findExecutable(bin: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => runnable(join(dir || '.', bin)));
 }
 
-/** The signals runForeground passes on to the command. */
-const PASSED_ON = ['SIGTERM', 'SIGHUP'] as const;
-
 /** Runs until SIGINT, SIGTERM or SIGHUP. */
 function untilStopped(): Promise<void> {
   return new Promise((resolve) => {
@@ -130,11 +128,11 @@ function untilStopped(): Promise<void> {
   });
 }
 
-function jsonDoc(guard: Guard, upstream: string, settings: ResilienceSettings, command: string[], exitCode: number | null, events: GuardEvent[]): Record<string, unknown> {
+function jsonDoc(guard: Guard, settings: ResilienceSettings, command: string[], exitCode: number | null, events: GuardEvent[]): Record<string, unknown> {
   const stats: GuardStats = guard.stats;
   return {
     listen: guard.url,
-    upstream,
+    upstream: guard.upstreamUrl,
     enabled: settings.enabled,
     stream_timeout_ms: settings.stream_timeout_ms,
     max_wait_ms: settings.max_wait_ms,
@@ -146,10 +144,6 @@ function jsonDoc(guard: Guard, upstream: string, settings: ResilienceSettings, c
     requests_held: stats.held,
     events,
   };
-}
-
-function fromWhere(from: string): string {
-  return from === '$ANTHROPIC_BASE_URL' || from === 'the default endpoint' ? '' : ` (from ${from})`;
 }
 
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { WriteStream } from 'node:tty';
 import { recoveryOptions, runRecovery, toJson, type RecoverFlags } from './recover-command.js';
 import { loadSettings, withFlags } from '../settings/settings.js';
-import { apiBaseUrl, checkOnce, healthUrl, waitForApi, type CheckEvent } from '../resume/health.js';
+import { apiBaseUrl, BACKOFF_BASE_MS, BACKOFF_CAP_MS, checkOnce, healthUrl, settingsFileOf, SUCCESSES_NEEDED, waitForApi, type CheckEvent } from '../resume/health.js';
 import { runForeground } from '../resume/launch.js';
 import { shellQuote } from '../write/prompt.js';
 import { isPlainSessionId, resolveClaudeDir } from '../locate/claude-dir.js';
@@ -126,7 +126,7 @@ async function waitUntilReachable(api: { url: string; from: string }, command: s
   const stop = new AbortController();
   const onInt = (): void => stop.abort();
   process.on('SIGINT', onInt);
-  err.write(`waiting for the API at ${base}${api.from === '$ANTHROPIC_BASE_URL' || api.from === 'the default endpoint' ? '' : ` (from ${api.from})`} (${SUCCESS_WORDS}; Ctrl+C to stop)\n`);
+  err.write(`waiting for the API at ${base}${settingsFileOf(api) === null ? '' : ` (from ${api.from})`} (${SUCCESS_WORDS}; Ctrl+C to stop)\n`);
   const checks: CheckEvent[] = [];
   try {
     await waitForApi({
@@ -150,7 +150,7 @@ async function waitUntilReachable(api: { url: string; from: string }, command: s
   }
 }
 
-const SUCCESS_WORDS = 'back after 2 successful checks in a row; backoff 1 s, 2 s, 4 s … 30 s';
+const SUCCESS_WORDS = `back after ${SUCCESSES_NEEDED} successful checks in a row; backoff ${[1, 2, 4].map((n) => `${(n * BACKOFF_BASE_MS) / 1000} s`).join(', ')} … ${BACKOFF_CAP_MS / 1000} s`;
 
 export function checkLine(e: CheckEvent): string {
   const r = e.result;

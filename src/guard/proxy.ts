@@ -73,7 +73,8 @@ const BLOCK_STOP = 'event: content_block_stop';
 export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
   readonly stats: GuardStats = { requests: 0, streams: 0, cut: 0, held: 0 };
   private readonly link: UpstreamLink;
-  private readonly upstream: URL;
+  /** The upstream as printed: without a user name or password the URL may hold. */
+  readonly upstreamUrl: string;
   private readonly dispatcher: Dispatcher;
   private readonly enabled: boolean;
   private readonly inFlight = new Set<AbortController>();
@@ -88,9 +89,13 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
     private readonly server: Server,
     readonly port: number,
     private readonly opts: GuardOptions,
+    private readonly upstream: URL,
   ) {
     super();
-    this.upstream = upstreamUrl(opts.upstream);
+    const shown = new URL(upstream.href);
+    shown.username = '';
+    shown.password = '';
+    this.upstreamUrl = shown.href.replace(/\/$/, '');
     this.enabled = opts.enabled ?? true;
     this.dispatcher = opts.dispatcher ?? apiDispatcher();
     const url = healthUrl(this.upstream.href);
@@ -104,7 +109,7 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
 
   /** Starts listening on 127.0.0.1. */
   static async start(opts: GuardOptions): Promise<Guard> {
-    upstreamUrl(opts.upstream); // a bad URL is a usage error before anything listens
+    const upstream = upstreamUrl(opts.upstream); // a bad URL is a usage error before anything listens
     const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -112,7 +117,7 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
       );
       server.listen(opts.port ?? 0, GUARD_HOST, () => resolve());
     });
-    const guard = new Guard(server, (server.address() as AddressInfo).port, opts);
+    const guard = new Guard(server, (server.address() as AddressInfo).port, opts, upstream);
     // A failure in one exchange ends that exchange, never the guard (and the command behind it).
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void guard.handle(req, res).catch(() => res.destroy()));
     server.on('connection', (socket: Socket) => {
@@ -133,13 +138,6 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
     return `http://${GUARD_HOST}:${this.port}`;
   }
 
-  /** The upstream as printed: without a user name or password the URL may hold. */
-  get upstreamUrl(): string {
-    const shown = new URL(this.upstream.href);
-    shown.username = '';
-    shown.password = '';
-    return shown.href.replace(/\/$/, '');
-  }
 
   /** Stops listening, ends every connection and the checks, and waits for snapshots under way. */
   async close(): Promise<void> {
@@ -172,7 +170,7 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
         if (!held) {
           this.stats.held++;
           // A session that meets the outage without having tried: its snapshot too.
-          if (sessionId !== null && !this.snapshotted.has(sessionId)) void this.lost('unreachable', sessionId, this.link.lastFailure ?? 'unreachable', 0, 0);
+          if (sessionId !== null) void this.lost('unreachable', sessionId, this.link.lastFailure ?? 'unreachable', 0, 0);
         }
         held = true;
         this.waiting++;
@@ -199,9 +197,9 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
         continue;
       }
       if (!this.enabled || this.closed) return sendError(res, 502, 'api_error', `ccrescue guard: ${this.upstreamUrl} could not be reached (${outcome.reason})`);
-      const first = !this.link.isDown;
+      // The first request to meet an outage reports it; one naming a session does so once held, below.
+      if (!this.link.isDown && sessionId === null) void this.lost('unreachable', null, outcome.reason, 0, 0);
       this.link.markDown(outcome.reason);
-      if (first || (sessionId !== null && !this.snapshotted.has(sessionId))) void this.lost('unreachable', sessionId, outcome.reason, 0, 0);
     }
   }
 
@@ -234,7 +232,8 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
     let idle: NodeJS.Timeout | null = null;
     let cut = false;
     let bytes = 0;
-    const blocks = new PatternCounter(BLOCK_STOP);
+    // Counted for the report of a lost stream only.
+    const blocks = streaming ? new PatternCounter(BLOCK_STOP) : null;
     const watch = streaming && this.enabled;
     const disarm = (): void => {
       if (idle) clearTimeout(idle);
@@ -242,13 +241,13 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
     };
     const arm = (): void => {
       if (!watch) return;
-      disarm();
+      if (idle) return void idle.refresh();
       idle = setTimeout(() => {
         cut = true;
         this.stats.cut++;
         ac.abort();
         res.destroy();
-        void this.lost('silent', sessionId, `no data for ${Math.round(this.opts.streamTimeoutMs / 1000)} s`, bytes, blocks.count);
+        void this.lost('silent', sessionId, `no data for ${Math.round(this.opts.streamTimeoutMs / 1000)} s`, bytes, blocks?.count ?? 0);
       }, this.opts.streamTimeoutMs);
     };
     try {
@@ -288,7 +287,7 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
         for await (const chunk of answer.body as AsyncIterable<Buffer>) {
           arm();
           bytes += chunk.length;
-          blocks.feed(chunk);
+          blocks?.feed(chunk);
           if (!res.write(chunk)) {
             // The client reads slowly: the upstream is not silent, so the watchdog waits too.
             disarm();
@@ -304,7 +303,7 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
         if (cut || res.destroyed) return { kind: 'done' };
         // The upstream ended the stream mid-way: so does the client's, which then keeps what it got.
         res.destroy();
-        if (streaming) void this.lost('dropped', sessionId, `the API ended the stream (${failureReason(err)})`, bytes, blocks.count);
+        if (streaming) void this.lost('dropped', sessionId, `the API ended the stream (${failureReason(err)})`, bytes, blocks?.count ?? 0);
       }
       return { kind: 'done' };
     } finally {
@@ -321,7 +320,10 @@ export class Guard extends EventEmitter<{ event: [GuardEvent] }> {
 
   /** Takes the session's snapshot, then reports the loss (once per session and outage when unreachable). */
   private async lost(cause: LostCause, sessionId: string | null, reason: string, bytes: number, blocks: number): Promise<void> {
-    if (cause === 'unreachable' && sessionId !== null) this.snapshotted.add(sessionId);
+    if (cause === 'unreachable' && sessionId !== null) {
+      if (this.snapshotted.has(sessionId)) return;
+      this.snapshotted.add(sessionId);
+    }
     // A new session meets an outage with its first request, which can come before the client has written the file.
     const snapshot = sessionId !== null && this.opts.snapshots ? await this.opts.snapshots.take(sessionId, cause === 'unreachable' ? SESSION_FILE_WAIT_MS : 0) : null;
     this.emit('event', { type: 'lost', cause, sessionId, reason, bytes, blocks, snapshot });

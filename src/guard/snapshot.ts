@@ -1,10 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { recover } from '../recover.js';
 import { AtomicFile } from '../write/atomic-file.js';
-import { encodeCwd, isPlainSessionId } from '../locate/claude-dir.js';
+import { encodeCwd, isPlainSessionId, projectFolders } from '../locate/claude-dir.js';
 import { systemReason } from '../errors.js';
 import { compiledWorker } from '../worker-file.js';
 
@@ -54,24 +54,9 @@ export async function takeSnapshot(job: SnapshotJob): Promise<Omit<SnapshotOutco
 /** The session file of `id` under the Claude dir: the folder of `cwd` first, then every project folder. */
 export function findSessionFile(claudeDir: string, id: string, cwd?: string): string | null {
   if (!isPlainSessionId(id)) return null;
-  const root = join(claudeDir, 'projects');
   const name = `${id}.jsonl`;
-  const has = (folder: string): boolean => {
-    try {
-      return readdirSync(join(root, folder)).includes(name);
-    } catch {
-      return false;
-    }
-  };
-  if (cwd !== undefined && has(encodeCwd(cwd))) return join(root, encodeCwd(cwd), name);
-  let folders: string[];
-  try {
-    folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  } catch {
-    return null;
-  }
-  const folder = folders.find(has);
-  return folder === undefined ? null : join(root, folder, name);
+  const folders = cwd === undefined ? projectFolders(claudeDir) : [join(claudeDir, 'projects', encodeCwd(cwd)), ...projectFolders(claudeDir)];
+  return folders.map((folder) => join(folder, name)).find((path) => existsSync(path)) ?? null;
 }
 
 /**

@@ -26,7 +26,8 @@ export function isPlainSessionId(id: string): boolean {
 const UUIDISH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jsonl$/i;
 const isMainSessionFile = (name: string) => name.endsWith('.jsonl') && !name.startsWith('agent-');
 
-function projectFolders(claudeDir: string): string[] {
+/** Every project folder under `<claude-dir>/projects`. */
+export function projectFolders(claudeDir: string): string[] {
   const root = join(claudeDir, 'projects');
   try {
     return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name));

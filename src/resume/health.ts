@@ -29,8 +29,15 @@ export function apiBaseUrl(env: NodeJS.ProcessEnv = process.env, where: { claude
     const value = settingsEnv(file)?.ANTHROPIC_BASE_URL;
     if (typeof value === 'string' && value.trim()) return { url: value.trim(), from: file };
   }
-  return { url: DEFAULT_API_URL, from: 'the default endpoint' };
+  return { url: DEFAULT_API_URL, from: DEFAULT_SOURCE };
 }
+
+/** The Claude Code settings file an `apiBaseUrl` answer came from, or null (the environment or the default). */
+export function settingsFileOf(api: { from: string }): string | null {
+  return api.from === '$ANTHROPIC_BASE_URL' || api.from === DEFAULT_SOURCE ? null : api.from;
+}
+
+const DEFAULT_SOURCE = 'the default endpoint';
 
 function settingsEnv(file: string): Record<string, unknown> | null {
   try {

@@ -2,6 +2,9 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { RecoveryFailed } from '../errors.js';
 
+/** The signals sent to ccrescue that runForeground passes on to the process it started. */
+export const PASSED_ON_SIGNALS = ['SIGTERM', 'SIGHUP'] as const;
+
 /**
  * Runs the client in the foreground on this terminal and resolves with its exit code (128 + the
  * signal's number when a signal ended it). With `stdoutToStderr`, its stdout goes to ccrescue's
@@ -20,12 +23,10 @@ export function runForeground(bin: string, args: string[], opts: { cwd: string; 
     const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
     const cleanup = (): void => {
       process.off('SIGINT', ignore);
-      process.off('SIGTERM', forward);
-      process.off('SIGHUP', forward);
+      for (const s of PASSED_ON_SIGNALS) process.off(s, forward);
     };
     process.on('SIGINT', ignore);
-    process.on('SIGTERM', forward);
-    process.on('SIGHUP', forward);
+    for (const s of PASSED_ON_SIGNALS) process.on(s, forward);
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
       reject(new RecoveryFailed(`${bin}: cannot start ${opts.what ?? 'the client'} (${err.code === 'ENOENT' ? (opts.notFound ?? 'not found; name it with --claude-bin') : err.message})`));

@@ -8,13 +8,17 @@ import { InputError } from '../errors.js';
  * `network_resilience` in ccrescue's settings file. Every key is optional; the defaults are the
  * ones documented in the README.
  */
+/** The range and default of each duration key, shared with the flags that override them. */
+export const STREAM_TIMEOUT_MS = { min: 1000, max: 3_600_000, default: 30_000 } as const;
+export const MAX_WAIT_MS = { min: 0, max: 86_400_000, default: 300_000 } as const;
+
 export const NetworkResilience = z.strictObject({
   /** Wait for the API before resuming (`resume`); cut silent streams and hold requests (`guard`). */
   enabled: z.boolean().default(true),
   /** A streaming response silent this long is cut by `guard`. */
-  stream_timeout_ms: z.int().min(1000).max(3_600_000).default(30_000),
+  stream_timeout_ms: z.int().min(STREAM_TIMEOUT_MS.min).max(STREAM_TIMEOUT_MS.max).default(STREAM_TIMEOUT_MS.default),
   /** How long `guard` holds a request while the API is unreachable before passing the upstream's error on. */
-  max_wait_ms: z.int().min(0).max(86_400_000).default(300_000),
+  max_wait_ms: z.int().min(MAX_WAIT_MS.min).max(MAX_WAIT_MS.max).default(MAX_WAIT_MS.default),
   /** `resume` starts the client once the API answers; false: it prints the command instead. */
   auto_resume: z.boolean().default(true),
   /** An interrupted read-only call (Read, Grep …) is run again by default. */

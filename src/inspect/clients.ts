@@ -1,5 +1,6 @@
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFile } from './mutations.js';
 import { bootTimeMs, readStat } from './processes.js';
 
 /** A `<claude-dir>/sessions/<pid>.json` record: which Claude Code process owns which session. */
@@ -29,8 +30,9 @@ export function readClientRecords(claudeDir: string): ClientRecord[] {
   for (const name of names) {
     let raw: Record<string, unknown>;
     try {
-      if (!lstatSync(join(dir, name)).isFile()) continue; // a symlink is never followed
-      raw = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
+      const read = readRegularFile(join(dir, name)); // a symlink is never followed
+      if (read.kind !== 'file') continue;
+      raw = JSON.parse(read.content) as Record<string, unknown>;
     } catch {
       continue;
     }

@@ -1,9 +1,9 @@
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import { toolInput } from './tool-input.js';
-import { resolvesInside } from './mutations.js';
+import { readRegularFile, resolvesInside } from './mutations.js';
 import { isPlainSessionId } from '../locate/claude-dir.js';
 
 export interface PendingTodo {
@@ -67,8 +67,9 @@ function taskFiles(dir: string, claudeDir: string): PendingTodo[] {
   const out: PendingTodo[] = [];
   for (const name of names.sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))) {
     try {
-      if (!lstatSync(join(dir, name)).isFile()) continue; // a symlink is never followed
-      const t = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
+      const read = readRegularFile(join(dir, name)); // a symlink is never followed
+      if (read.kind !== 'file') continue;
+      const t = JSON.parse(read.content) as Record<string, unknown>;
       out.push({ content: str(t.subject) ?? str(t.content) ?? str(t.description) ?? '(task)', status: str(t.status) ?? 'pending', source: 'tasks-dir', id: str(t.id) ?? name.replace(/\.json$/, '') });
     } catch {
       // a half-written task file names nothing we can show

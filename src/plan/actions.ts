@@ -26,7 +26,6 @@ export type RepairAction =
   | { action: 'append'; entries: Record<string, unknown>[]; safety: 'safe'; detail: string };
 
 export type RecordEdit =
-  | { kind: 'drop-blank-blocks' }
   | { kind: 'result-to-text'; toolUseId: string }
   /** Unpaired surrogates replaced with U+FFFD; a thinking block holding one is left out (src/plan/blocks.ts). */
   | { kind: 'replace-lone-surrogates' }

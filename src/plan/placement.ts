@@ -6,7 +6,7 @@
 // whole, a user message added after a cut-off response or a lost call); the plan asks again with
 // every block and entry the repair leaves out, since that can join two messages into one turn.
 
-import type { BlockFacts, EntryFacts } from '../read/facts.js';
+import { isBlankText, isThinking, type BlockFacts, type EntryFacts } from '../read/facts.js';
 import { messageOf, turnOf, type SessionIndex } from '../index/session-index.js';
 import { sentMessages } from '../index/api-messages.js';
 import type { ActiveToolCall } from '../inspect/active-calls.js';
@@ -56,8 +56,6 @@ interface Turn {
   blocks: PlacedBlock[];
 }
 
-const isThinking = (b: BlockFacts) => b.type === 'thinking' || b.type === 'redacted_thinking';
-const isBlankText = (b: BlockFacts) => b.type === 'text' && b.blank === true;
 
 /** The turns the API sees: the messages a client sends, consecutive ones of one role merged (R1). */
 function sentTurns(index: SessionIndex, omitted: Omitted): Turn[] {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BlockFacts, EntryFacts } from '../read/facts.js';
+import { isBlankText, isThinking, type BlockFacts, type EntryFacts } from '../read/facts.js';
 import { childrenOf, messageOf, turnOf, type SessionIndex } from '../index/session-index.js';
 import type { EntryLoader } from '../index/load.js';
 import type { ActiveToolCall } from '../inspect/active-calls.js';
@@ -77,7 +77,6 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
   }
   // Entries left out of the repaired session, with the reason kept in the snapshot.
   const removals = entriesRemovedWhole(index, findings);
-  const thinkingOnly = findings.filter((f) => f.code === 'unfinished-turn' && f.kind === THINKING_ONLY);
   planBlockRepairs(index, loader, codes.has('invalid-entry-shape'), actions, lostAndFound, removals, entriesFollowedByUserMessage(index, findings, active), duplicateCalls(index, findings));
   // A later line with the uuid of a removed entry would take its place once it is gone: it goes too.
   for (const e of [...removals.keys()]) {
@@ -86,7 +85,7 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
   planRemovals(index, removals, actions, lostAndFound, loader);
   const removedEntries: ReadonlySet<EntryFacts> = new Set(removals.keys());
   for (const f of findings) {
-    if (f.code === 'unfinished-turn' && !thinkingOnly.includes(f)) planCutOffNote(index, loader, f.line, actions, removedEntries);
+    if (f.code === 'unfinished-turn' && f.kind !== THINKING_ONLY) planCutOffNote(index, loader, f.line, actions, removedEntries);
   }
   // A removal can take the first prompt away: the conversation then starts mid-way too.
   const kept = (e: EntryFacts) => !removedEntries.has(e);
@@ -100,14 +99,20 @@ export function planRepairs(index: SessionIndex, loader: EntryLoader, findings: 
   }
   // A removal can take the leaf itself away: the conversation then resumes from its nearest kept
   // ancestor, which a pin names, as a side branch may now be newer than it.
-  let leaf = index.leaf;
-  while (leaf && removedEntries.has(leaf)) leaf = leaf.parent;
+  const leaf = keptAncestor(index.leaf, removedEntries);
   const leafUuid = planSyntheticResults(index, loader, active.filter((c) => c.status === 'pending_result'), actions, removedEntries, leaf);
   if (leafUuid !== (index.leaf?.uuid ?? null)) planLeafPin(index, loader, leafUuid, actions, leaf !== index.leaf);
   return { actions: lastLinkPerRecord(actions), lostAndFound, leafUuid };
 }
 
 const refOf = (e: EntryFacts) => ({ line: e.line, part: e.part });
+
+/** `from` or its nearest ancestor that is not removed: where the chain goes on once the removed entries are gone. */
+function keptAncestor(from: EntryFacts | null | undefined, removed: { has(e: EntryFacts): boolean }): EntryFacts | null {
+  let e = from ?? null;
+  while (e && removed.has(e)) e = e.parent;
+  return e;
+}
 
 /**
  * One parent link per record: the one planned last, which knows every entry planned before it (a
@@ -165,13 +170,12 @@ function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: bool
   const surrogates: EntryFacts[] = [];
   const sent = new Set(sentMessages(index).flatMap((m) => m.entries));
   const unknownType = (b: BlockFacts) => (b.untyped !== true && !knownContentTag(b.type)) || b.unknownPart === true;
-  const blankText = (b: BlockFacts) => b.type === 'text' && b.blank === true;
   for (const e of index.entries) {
     const surrogate = index.scan.damage.get(e.line)?.kinds.includes('lone-surrogate') === true;
     const shape = shapes && e.shapeProblem !== undefined;
     // Unknown types go wherever they are: a repair can make a side branch the resumed one.
     const types = (e.type === 'user' || e.type === 'assistant') && e.blocks.some(unknownType);
-    const blank = sent.has(e) && e.type === 'user' && e.blocks.some(blankText) && !e.blocks.every(blankText);
+    const blank = sent.has(e) && e.type === 'user' && e.blocks.some(isBlankText) && !e.blocks.every(isBlankText);
     if (surrogate) surrogates.push(e);
     if (!surrogate && !shape && !types && !blank) continue;
     const content = contentOf(loader.load(e));
@@ -180,7 +184,7 @@ function planBlockRepairs(index: SessionIndex, loader: EntryLoader, shapes: bool
   }
   // What each block left to a line carries: nothing (a blank text), thinking, or something to send.
   const kindOf = (b: unknown) => (blankBlock(b) ? 'blank' : thinkingBlock(b) ? 'thinking' : 'content');
-  const factKind = (b: BlockFacts) => (b.blank ? 'blank' : b.type === 'thinking' || b.type === 'redacted_thinking' ? 'thinking' : 'content');
+  const factKind = (b: BlockFacts) => (b.blank ? 'blank' : isThinking(b) ? 'thinking' : 'content');
   const judgeRemovals = () => {
     for (const [e, p] of planned) {
       if (removals.has(e) || e.uuid === undefined) continue;
@@ -286,8 +290,7 @@ function planRemovals(index: SessionIndex, removals: ReadonlyMap<EntryFacts, str
   for (const e of removals.keys()) {
     for (const child of childrenOf(index, e)) {
       if (removals.has(child)) continue;
-      let parent: EntryFacts | undefined = e;
-      while (parent && removals.has(parent)) parent = parent.parent ?? undefined;
+      const parent = keptAncestor(e, removals);
       actions.push({ action: 'link-parent', at: refOf(child), parentUuid: parent?.uuid ?? null, safety: 'safe', detail: `linked past the removed entry at line ${e.line}` });
     }
   }
@@ -297,8 +300,7 @@ function planRemovals(index: SessionIndex, removals: ReadonlyMap<EntryFacts, str
 function planFirstPrompt(loader: EntryLoader, actions: RepairAction[], first: EntryFacts, kept: (e: EntryFacts) => boolean): void {
   // The note takes the first message's place in the chain, under its nearest kept ancestor: a null
   // parent after other chain entries would itself restart the chain.
-  let parent = first.parent;
-  while (parent && !kept(parent)) parent = parent.parent;
+  const parent = keptAncestor(first.parent, { has: (e) => !kept(e) });
   const entry = syntheticUserEntry(first, loader.load(first) ?? {}, parent?.uuid ?? null, -1, { message: { role: 'user', content: FIRST_PROMPT_TEXT }, isMeta: true });
   const uuid = entry.uuid as string;
   actions.push({ action: 'insert-before', line: first.line, entries: [entry], safety: 'safe', detail: 'user message noting the missing start of the conversation' });

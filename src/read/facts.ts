@@ -30,6 +30,12 @@ export interface BlockFacts {
   unknownPart?: boolean;
 }
 
+/** A thinking or redacted_thinking block. */
+export const isThinking = (b: BlockFacts): boolean => b.type === 'thinking' || b.type === 'redacted_thinking';
+
+/** A text block that is empty or whitespace only. */
+export const isBlankText = (b: BlockFacts): boolean => b.type === 'text' && b.blank === true;
+
 /** Compact facts about one JSON entry of a session file. */
 export interface EntryFacts {
   /** Position in the file's entry list. */

@@ -1,4 +1,4 @@
-import type { EntryFacts } from '../read/facts.js';
+import { isBlankText, type EntryFacts } from '../read/facts.js';
 import { messageOf } from '../index/session-index.js';
 import { report, type Finding, type Rule, type RuleMeta } from './types.js';
 
@@ -41,6 +41,5 @@ const rule: Rule = {
   },
 };
 
-const isBlankText = (b: EntryFacts['blocks'][number]) => b.type === 'text' && b.blank === true;
 const isBlankEntry = (e: EntryFacts) => e.blocks.every((b) => b.blank);
 export default rule;

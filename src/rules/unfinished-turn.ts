@@ -1,4 +1,4 @@
-import type { BlockFacts, EntryFacts } from '../read/facts.js';
+import { isThinking, type BlockFacts, type EntryFacts } from '../read/facts.js';
 import { atLeast } from '../index/version.js';
 import { messageOf } from '../index/session-index.js';
 import { report, type Finding, type Rule, type RuleMeta } from './types.js';
@@ -52,7 +52,6 @@ const rule: Rule = {
 /** The finding kind of a response that got no further than thinking: its repair removes it. */
 export const THINKING_ONLY = 'thinking-only';
 
-const isThinking = (b: BlockFacts) => b.type === 'thinking' || b.type === 'redacted_thinking';
 
 function nextMessageAfter(messages: EntryFacts[], last: EntryFacts, from: number): EntryFacts | undefined {
   for (let j = from + 1; j < messages.length; j++) if (messages[j]!.index > last.index && messages[j]!.messageId !== last.messageId) return messages[j];

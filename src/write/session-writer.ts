@@ -156,11 +156,6 @@ function editRecord(text: string, edit: RecordEdit): string {
       return jsonText(withoutLoneSurrogates(withRepairedBlocks(entry, { surrogates: true })));
     case 'repair-blocks':
       return jsonText(withRepairedBlocks(entry, edit.repairs));
-    case 'drop-blank-blocks':
-      if (message && Array.isArray(message.content)) {
-        message.content = message.content.filter((b: unknown) => !(typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text' && !/\S/.test(String((b as { text?: unknown }).text ?? ''))));
-      }
-      return jsonText(entry);
     case 'result-to-text':
       if (message && Array.isArray(message.content)) {
         message.content = message.content.map((b: unknown) => {

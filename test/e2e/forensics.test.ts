@@ -22,7 +22,7 @@ import {
   type Crash,
   type SessionEntry,
 } from './scenarios.js';
-import { blocks, textOf, type Block, type Message } from './messages.js';
+import { blocks, mainLoop, messagesOf, textOf } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const RESUME_TIMEOUT_MS = 90_000;
@@ -76,7 +76,7 @@ async function resumeRepaired(crash: Crash, recovered: RecoverReport): Promise<R
   const run = runClient({ version: '2.1.328', home: crash.home, cwd: crash.projectDir, apiUrl: crash.mock.baseUrl, args: printModeArgs('2.1.328', prompt, id) });
   const exit = await run.exited;
   expect(exit.code, describeExit(exit)).toBe(0);
-  return crash.mock.requests.slice(before).filter((r) => r.answer === 'turn' || r.answer === 'final' || r.answer === 'rejected');
+  return mainLoop(crash.mock.requests.slice(before));
 }
 
 /** The first request after the resume passes the validator and ends with the continuation prompt. */
@@ -85,7 +85,7 @@ function expectContinuationSent(requests: RecordedRequest[], prompt: string): st
   const first = requests[0]!;
   expect(first.issues).toEqual([]);
   expect(first.valid).toBe(true);
-  const messages = (first.body as { messages: Message[] }).messages;
+  const messages = messagesOf(first);
   const lastUser = messages.filter((m) => m.role === 'user').at(-1)!;
   const text = blocks(lastUser).map(textOf).join('\n');
   expect(text).toContain(prompt.trim());

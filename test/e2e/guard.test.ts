@@ -11,9 +11,9 @@ import { BIN } from '../helpers/cli.js';
 import { RecoverySnapshot } from '../../src/write/snapshot.js';
 import type { GuardEvent } from '../../src/guard/proxy.js';
 import { clientCommand, clientEnv, endAllRuns, makeHome, printModeArgs, runClient, sessionFileOf } from './client.js';
-import { startMockApi, type MockApi, type RecordedRequest, type ScriptedTurn } from './mock-api.js';
+import { startMockApi, type MockApi, type ScriptedTurn } from './mock-api.js';
 import { blocksOfEntry, conversationEntries, describeExit, readSessionEntries, seedProject, type SessionEntry } from './scenarios.js';
-import { blocks, textOf, type Message } from './messages.js';
+import { blocks, isHealthCheck, mainLoop, messagesOf, textOf } from './messages.js';
 
 const CLAUDE = clientCommand('2.1.328').command;
 const STREAM_TIMEOUT_MS = 5_000;
@@ -92,9 +92,6 @@ const describeGuard = (exit: GuardExit): string => `code ${String(exit.code)} si
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const mainLoop = (requests: RecordedRequest[]): RecordedRequest[] => requests.filter((r) => r.answer === 'turn' || r.answer === 'final' || r.answer === 'rejected');
-const healthChecks = (requests: RecordedRequest[]): RecordedRequest[] => requests.filter((r) => String(r.headers['user-agent'] ?? '').startsWith('ccrescue/'));
-const messagesOf = (request: RecordedRequest): Message[] => (request.body as { messages: Message[] }).messages;
 
 const entryText = (e: SessionEntry): string =>
   typeof e.message?.content === 'string' ? e.message.content : blocksOfEntry(e).map((b) => (typeof b.text === 'string' ? b.text : '')).join('');
@@ -267,7 +264,7 @@ describe('ccrescue guard with the real 2.1.328 client', () => {
 
       // The mock, once open: the guard's two checks, then the client's request, valid, and nothing before the second check.
       expect(mock.failures).toEqual([]);
-      const health = healthChecks(mock.requests);
+      const health = mock.requests.filter(isHealthCheck);
       expect(health.map((r) => r.path)).toEqual(['/v1/models', '/v1/models']);
       const turns = mainLoop(mock.requests);
       expect(turns.length).toBeGreaterThan(0);

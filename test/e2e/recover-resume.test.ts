@@ -5,7 +5,7 @@ import { ccrescue } from '../helpers/cli.js';
 import { endAllRuns, printModeArgs, runClient, type ClientVersion } from './client.js';
 import { blocksOfEntry, conversationEntries, describeExit, produceCrash, readSessionEntries, type Crash, type CrashKind } from './scenarios.js';
 import type { RecordedRequest } from './mock-api.js';
-import { blocks, textOf, type Block, type Message } from './messages.js';
+import { blocks, mainLoop, messagesOf, textOf } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const RESUME_TIMEOUT_MS = 90_000;
@@ -42,7 +42,7 @@ async function resume(crash: Crash, recovered: Recovered, version: ClientVersion
   const run = runClient({ version, home: crash.home, cwd: crash.projectDir, apiUrl: crash.mock.baseUrl, args: printModeArgs(version, recovered.prompt, recovered.newId) });
   const exit = await run.exited;
   expect(exit.code, describeExit(exit)).toBe(0);
-  return crash.mock.requests.slice(before).filter((r) => r.answer === 'turn' || r.answer === 'final' || r.answer === 'rejected');
+  return mainLoop(crash.mock.requests.slice(before));
 }
 
 async function originalToolUseIds(crash: Crash): Promise<string[]> {
@@ -72,7 +72,7 @@ describe.each<CrashKind>(['bash-running', 'parallel-running'])('a real 2.1.328 s
     const first = requests[0]!;
     expect(first.issues).toEqual([]);
     expect(first.valid).toBe(true);
-    const messages = (first.body as { messages: Message[] }).messages;
+    const messages = messagesOf(first);
     const sentBlocks = messages.flatMap(blocks);
     // Every tool call of the original reaches the model, each with its result.
     expect(sentBlocks.filter((b) => b.type === 'tool_use').map((b) => b.id)).toEqual(toolUseIds);
@@ -96,7 +96,7 @@ describe.each<CrashKind>(['bash-running', 'parallel-running'])('a real 2.1.328 s
     expect(requests.length).toBeGreaterThan(0);
     const first = requests[0]!;
     expect(first.issues).toEqual([]);
-    const sentBlocks = (first.body as { messages: Message[] }).messages.flatMap(blocks);
+    const sentBlocks = messagesOf(first).flatMap(blocks);
     for (const id of recovered.orphans) {
       expect(sentBlocks.some((b) => b.type === 'tool_result' && b.tool_use_id === id && textOf(b).startsWith('connection_lost'))).toBe(true);
     }
@@ -115,7 +115,7 @@ describe.each<CrashKind>(['bash-running', 'parallel-running'])('a real 2.1.328 s
       expect(recovered.orphans).toContain('toolu_h_edit_math');
       const requests = await resume(crash, recovered, '2.1.328');
       expect(requests[0]!.issues).toEqual([]);
-      const sentBlocks = (requests[0]!.body as { messages: Message[] }).messages.flatMap(blocks);
+      const sentBlocks = messagesOf(requests[0]!).flatMap(blocks);
       expect(sentBlocks.filter((b) => b.type === 'tool_use').map((b) => b.id)).toEqual(toolUseIds);
       const editResult = sentBlocks.find((b) => b.type === 'tool_result' && b.tool_use_id === 'toolu_h_edit_math')!;
       expect(textOf(editResult)).toMatch(/^connection_lost: .*already has this change/);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccrescue } from '../helpers/cli.js';
 import { endAllRuns, printModeArgs, runClient } from './client.js';
 import { describeExit, produceCrash, PROMPTS, type Crash } from './scenarios.js';
+import { mainLoop, messagesOf } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const RESUME_TIMEOUT_MS = 90_000;
@@ -16,11 +17,6 @@ const SECRETS = {
   password: 'hunter2-Correct-Horse',
 };
 const PROMPT = `${PROMPTS['bash-running']} The deploy uses ANTHROPIC_API_KEY=${SECRETS.anthropic} and GITHUB_TOKEN=${SECRETS.github}, AWS key ${SECRETS.aws}, and the database postgres://admin:${SECRETS.password}@db.internal:5432/app.`;
-
-interface Message {
-  role: string;
-  content: string | { type?: string; id?: string; tool_use_id?: string; text?: string }[];
-}
 
 describe('a real 2.1.328 crash with secrets in its prompt: report, redacted session, resume', () => {
   let crash: Crash;
@@ -75,10 +71,10 @@ describe('a real 2.1.328 crash with secrets in its prompt: report, redacted sess
     const run = runClient({ version: '2.1.328', home: crash.home, cwd: crash.projectDir, apiUrl: crash.mock.baseUrl, args: printModeArgs('2.1.328', doc.snapshot.continuation_prompt, doc.snapshot.repaired_session_id) });
     const exit = await run.exited;
     expect(exit.code, describeExit(exit)).toBe(0);
-    const requests = crash.mock.requests.slice(before).filter((r) => r.answer === 'turn' || r.answer === 'final' || r.answer === 'rejected');
+    const requests = mainLoop(crash.mock.requests.slice(before));
     const first = requests[0]!;
     expect(first.issues).toEqual([]);
-    const messages = (first.body as { messages: Message[] }).messages;
+    const messages = messagesOf(first);
     const sent = JSON.stringify(messages);
     for (const secret of Object.values(SECRETS)) expect(sent).not.toContain(secret);
     // The interrupted Bash call reaches the model with its connection_lost result, under its own id.

@@ -10,9 +10,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { BIN } from '../helpers/cli.js';
 import { CORPUS } from '../helpers/corpus.js';
 import { TOOLS, clientCommand, clientEnv, encodeCwd, endAllRuns } from './client.js';
-import { startMockApi, type MockApi, type RecordedRequest } from './mock-api.js';
+import { startMockApi, type MockApi } from './mock-api.js';
 import { blocksOfEntry, conversationEntries, produceCrash, readSessionEntries, type Crash, type SessionEntry } from './scenarios.js';
-import { blocks, textOf, type Block, type Message } from './messages.js';
+import { blocks, isHealthCheck, mainLoop, messagesOf, textOf } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const LONG_TEST_TIMEOUT_MS = 120_000;
@@ -165,9 +165,6 @@ function expectedCheckLine(e: CheckEvent): RegExp {
   return new RegExp(`^${head}; ${e.nextInMs === null ? 'the API is back' : `next check in ${e.nextInMs / 1000} s`}$`);
 }
 
-/** ccrescue's health checks among the requests a mock recorded. */
-const healthChecks = (requests: RecordedRequest[]): RecordedRequest[] => requests.filter((r) => String(r.headers['user-agent'] ?? '').startsWith('ccrescue/'));
-const mainLoop = (requests: RecordedRequest[]): RecordedRequest[] => requests.filter((r) => r.answer === 'turn' || r.answer === 'final' || r.answer === 'rejected');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Messages as the client sends them
@@ -371,12 +368,12 @@ describe('ccrescue resume on a real 2.1.328 crash, while the API is down', () =>
 
       // The mock: nothing while it was closed; after it re-opened, the two health checks, then the resumed client.
       const after = crash.mock.requests.slice(requestsWhileClosed);
-      const health = healthChecks(after);
+      const health = after.filter(isHealthCheck);
       expect(health.map((r) => [r.path, r.answer])).toEqual([
         ['/v1/models', 'other'],
         ['/v1/models', 'other'],
       ]);
-      expect(healthChecks(crash.mock.requests.slice(0, requestsWhileClosed))).toEqual([]);
+      expect(crash.mock.requests.slice(0, requestsWhileClosed).filter(isHealthCheck)).toEqual([]);
       for (const r of health) expect(Date.parse(r.at)).toBeGreaterThanOrEqual(reopenedAt - 5);
       expect(Date.parse(health[1]!.at) - Date.parse(health[0]!.at)).toBeGreaterThanOrEqual(1000 - 250);
       const resumed = mainLoop(after);
@@ -387,7 +384,7 @@ describe('ccrescue resume on a real 2.1.328 crash, while the API is down', () =>
       const first = resumed[0]!;
       expect(first.issues).toEqual([]);
       expect(first.valid).toBe(true);
-      const messages = (first.body as { messages: Message[] }).messages;
+      const messages = messagesOf(first);
       const sent = messages.flatMap(blocks);
       expect(sent.filter((b) => b.type === 'tool_use').map((b) => b.id)).toEqual(toolUseIds);
       expect(new Set(sent.filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id))).toEqual(new Set(toolUseIds));
@@ -491,7 +488,7 @@ describe('ccrescue resume with a stand-in client', () => {
       'check 1: answered (HTTP 404, N ms), 1 in a row; next check in 1 s',
       'check 2: answered (HTTP 404, N ms), 2 in a row; the API is back',
     ]);
-    expect(healthChecks(mock.requests).map((r) => r.path)).toEqual(['/v1/models', '/v1/models']);
+    expect(mock.requests.filter(isHealthCheck).map((r) => r.path)).toEqual(['/v1/models', '/v1/models']);
     expect(mock.requests).toHaveLength(2);
 
     // stdout is the command alone; run from anywhere, it starts the client as ccrescue would have.

@@ -9,6 +9,7 @@ import { Term } from '../helpers/pty.js';
 import { clientCommand, clientEnv, encodeCwd, endAllRuns, markedProcesses, waitFor } from './client.js';
 import type { RecordedRequest } from './mock-api.js';
 import { blocksOfEntry, conversationEntries, produceCrash, readSessionEntries, type Crash } from './scenarios.js';
+import { blocks, isHealthCheck, mainLoop, messagesOf, textOf, type Message } from './messages.js';
 
 const CRASH_TIMEOUT_MS = 120_000;
 const TEST_TIMEOUT_MS = 180_000;
@@ -28,25 +29,9 @@ const ENTER = '\r';
 // ---------------------------------------------------------------------------------------------------------------
 // Requests and messages as the client sends them
 
-interface Block {
-  type?: string;
-  id?: string;
-  tool_use_id?: string;
-  content?: unknown;
-  text?: string;
-}
-interface Message {
-  role: string;
-  content: string | Block[];
-}
-const messagesOf = (r: RecordedRequest): Message[] => (r.body as { messages: Message[] }).messages;
-const blocks = (m: Message): Block[] => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content);
-const textOf = (b: Block): string => (typeof b.content === 'string' ? b.content : Array.isArray(b.content) ? (b.content as Block[]).map((c) => c.text ?? '').join('') : (b.text ?? ''));
 const lastUser = (r: RecordedRequest): Message => messagesOf(r).filter((m) => m.role === 'user').at(-1)!;
 /** What the user typed into a message: its text blocks, without the client's <system-reminder> ones. */
 const typedText = (m: Message): string[] => blocks(m).flatMap((b) => (b.type === 'text' && !(b.text ?? '').startsWith('<system-reminder>') ? [b.text ?? ''] : []));
-const mainLoop = (requests: RecordedRequest[]): RecordedRequest[] => requests.filter((r) => r.answer === 'turn' || r.answer === 'final' || r.answer === 'rejected');
-const isHealthCheck = (r: RecordedRequest): boolean => String(r.headers['user-agent'] ?? '').startsWith('ccrescue/');
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
